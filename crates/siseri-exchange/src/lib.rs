@@ -1,0 +1,7 @@
+//! The exchange formats: parsing and validating what senders transmit (values, dates,
+//! names, records), and the execution reports given back.
+//!
+//! This crate turns text into domain values with precise, per-field errors; it stores
+//! nothing (storage is the caller's) and never panics on input.
+
+pub mod values;

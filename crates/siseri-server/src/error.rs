@@ -1,0 +1,82 @@
+//! Errors at the edge: a stable code and a French message, never an internal detail.
+
+use axum::Json;
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use siseri_storage::StoreError;
+
+/// The JSON error body of `api.md`: `{"code", "message"}` (plus the request id for 500).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Stable code, e.g. `INTROUVABLE`.
+    pub code: String,
+    /// French message.
+    pub message: String,
+}
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `REQUETE_INVALIDE`.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 404 `INTROUVABLE`: unknown, or not visible to the caller (same body).
+    #[error("ressource introuvable")]
+    NotFound,
+    /// 409 `CONFLIT`.
+    #[error("{0}")]
+    Conflict(String),
+    /// 500 `ERREUR_INTERNE`: logged, never detailed to the client.
+    #[error("erreur interne")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(_) => ApiError::NotFound,
+            StoreError::Conflict(m) => ApiError::Conflict(m),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match &self {
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "REQUETE_INVALIDE", m.clone()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "INTROUVABLE",
+                "Ressource introuvable.".to_string(),
+            ),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "CONFLIT", m.clone()),
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "ERREUR_INTERNE",
+                    "Une erreur interne est survenue ; communiquez l'identifiant de requête (en-tête x-request-id) au support.".to_string(),
+                )
+            }
+        };
+        (
+            status,
+            Json(ErrorBody {
+                code: code.to_string(),
+                message,
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// The fallback: JSON under `/api`, a French page elsewhere.
+pub async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        crate::pages::not_found_page()
+    }
+}

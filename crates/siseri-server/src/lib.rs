@@ -1,0 +1,82 @@
+//! The HTTP server: French pages in the State design system (DSFR), the JSON API
+//! under `/api/v1` with its OpenAPI document, and the static assets, all served by
+//! the one binary.
+//!
+//! Handlers never touch SQL: they go through the [`siseri_storage::Store`] interface.
+
+mod api;
+mod assets;
+pub mod auth;
+mod error;
+mod pages;
+mod state;
+
+pub use api::openapi_document;
+pub use error::ApiError;
+pub use state::AppState;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// The request-id header users can quote to support.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Content-Security-Policy: nothing from elsewhere, no inline script.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+                   frame-ancestors 'none'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let security = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ));
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(assets::routes())
+        .fallback(error::not_found)
+        .layer(security)
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then lets requests in
+/// flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,22 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+
+use siseri_domain::Clock;
+use siseri_storage::Store;
+
+/// The application's state: the store and the clock, built once at start-up.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// Today's date.
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Builds the state.
+    pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
+        AppState { store, clock }
+    }
+}

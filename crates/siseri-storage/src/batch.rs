@@ -1,0 +1,134 @@
+//! A batch of writes applied in one transaction.
+
+use chrono::{DateTime, Utc};
+use siseri_domain::codes::{Nature, Position, Quantity, TransmissionFormat};
+use siseri_domain::ids::{Nir, Siren, Siret};
+use siseri_domain::result::{ReadingKey, ReadingValues, Reference, ResultValues, Sender};
+use siseri_domain::worker::{AttachmentTerms, NewWorker};
+
+/// The transmission a batch carries, stored with it (file fingerprint and report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransmission {
+    /// Which format.
+    pub format: TransmissionFormat,
+    /// The sender's organisation.
+    pub sender_siren: Option<Siren>,
+    /// The sending account.
+    pub login: String,
+    /// Reception time.
+    pub received_at: DateTime<Utc>,
+    /// SHA-256 of the received bytes, hex.
+    pub file_sha256: String,
+    /// The execution report, JSON.
+    pub report: String,
+}
+
+/// One write. Later operations may refer to what earlier ones created (by NIR).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOp {
+    /// Creates the worker unless the NIR is known (then nothing changes).
+    EnsureWorker(NewWorker),
+    /// A new attachment, with its first version.
+    AddAttachment {
+        /// The worker (known, or created earlier in the batch).
+        nir: Nir,
+        /// The establishment (must exist).
+        siret: Siret,
+        /// The terms.
+        terms: AttachmentTerms,
+    },
+    /// A new version of an attachment.
+    AddAttachmentVersion {
+        /// The attachment.
+        attachment_id: i64,
+        /// The version this one must follow (optimistic check).
+        after_version: u32,
+        /// The new terms.
+        terms: AttachmentTerms,
+    },
+    /// A new result, with its first version.
+    AddResult {
+        /// Who sent it.
+        sender: Sender,
+        /// The sender's reference (unique per sender).
+        reference: Reference,
+        /// The worker.
+        nir: Nir,
+        /// The establishment.
+        siret: Siret,
+        /// Nature.
+        nature: Nature,
+        /// Quantity.
+        quantity: Quantity,
+        /// Position.
+        position: Option<Position>,
+        /// The values of version 1.
+        values: ResultValues,
+        /// Why, when a person entered it.
+        justification: Option<String>,
+    },
+    /// A new version of a result (correction, completion or cancellation).
+    AddResultVersion {
+        /// The result.
+        result_id: i64,
+        /// The version this one must follow (optimistic check).
+        after_version: u32,
+        /// The new values.
+        values: ResultValues,
+        /// Why.
+        justification: Option<String>,
+    },
+    /// A new operational reading, with its first version.
+    AddReading {
+        /// Its identity.
+        key: ReadingKey,
+        /// The INB establishment it was sent from.
+        site_inb: Siret,
+        /// The values.
+        values: ReadingValues,
+    },
+    /// A new version of a reading (`CODE_METROLOGIE = C`).
+    AddReadingVersion {
+        /// The reading.
+        reading_id: i64,
+        /// The version this one must follow.
+        after_version: u32,
+        /// The new values.
+        values: ReadingValues,
+    },
+}
+
+/// Writes applied together, by one author at one instant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteBatch {
+    /// Login of the account writing.
+    pub author: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The transmission, if the batch comes from one.
+    pub transmission: Option<NewTransmission>,
+    /// The writes, in order.
+    pub ops: Vec<WriteOp>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new(author: impl Into<String>, at: DateTime<Utc>) -> Self {
+        WriteBatch {
+            author: author.into(),
+            at,
+            transmission: None,
+            ops: Vec::new(),
+        }
+    }
+}
+
+/// What a committed batch created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// The transmission's id.
+    pub transmission_id: Option<i64>,
+    /// For each operation, the id of the row it created or extended
+    /// (worker, attachment, result or reading id).
+    pub ids: Vec<i64>,
+}

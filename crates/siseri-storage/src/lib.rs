@@ -1,0 +1,35 @@
+//! Storage: one interface ([`Store`]) and an adapter per engine (SQLite, PostgreSQL),
+//! each with its own migrations, picked from the database URL at start-up.
+//!
+//! Writes that belong together (one transmission, one command) go through
+//! [`Store::commit`] as one [`WriteBatch`], applied in one transaction: either every
+//! operation is stored or none is. Version tables are append-only, enforced by the
+//! database itself (triggers), so that no code path can overwrite history.
+
+mod batch;
+mod error;
+mod rows;
+mod sql;
+mod store;
+mod url;
+
+pub mod postgres;
+pub mod sqlite;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use batch::{BatchOutcome, NewTransmission, WriteBatch, WriteOp};
+pub use error::StoreError;
+pub use store::{NewDesignation, NewEstablishment, Store, StoredToken};
+pub use url::{DatabaseUrl, Engine};
+
+use std::sync::Arc;
+
+/// Opens (creating it if needed) and migrates the database named by `url`.
+pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>, StoreError> {
+    match url.engine() {
+        Engine::Sqlite => Ok(Arc::new(sqlite::SqliteStore::open(url).await?)),
+        Engine::Postgres => Ok(Arc::new(postgres::PostgresStore::open(url).await?)),
+    }
+}

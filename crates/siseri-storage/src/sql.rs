@@ -1,0 +1,785 @@
+//! The SQL both engines share, written once.
+//!
+//! The queries are plain SQL that SQLite and PostgreSQL both accept (`$n` parameters,
+//! `RETURNING`, `ON CONFLICT`); what differs between the engines (connection, pragmas,
+//! DDL) lives in each adapter. `sql_store!` instantiates the implementation for one
+//! engine's sqlx types, so that the two adapters cannot drift apart.
+
+/// Columns of a result joined with its versions.
+macro_rules! result_select {
+    () => {
+        "SELECT r.id, r.sender, r.reference, w.nir, e.siret, r.nature, r.grandeur, r.position, \
+         v.version, v.date_debut, v.date_fin, v.statut, v.dose_usv, v.seuil_usv, v.author, \
+         v.recorded_at, v.justification, v.transmission_id \
+         FROM dose_results r JOIN workers w ON w.id = r.worker_id \
+         JOIN establishments e ON e.id = r.establishment_id \
+         JOIN result_versions v ON v.result_id = r.id "
+    };
+}
+pub(crate) use result_select;
+
+/// Implements [`crate::Store`] for `$store` (which has `pool: sqlx::Pool<$db>`).
+macro_rules! sql_store {
+    ($store:ident, $db:ty, $row:ty) => {
+        use chrono::{DateTime, NaiveDateTime, Utc};
+        use siseri_domain::account::{Account, NewAccount, Role};
+        use siseri_domain::codes::{
+            ActivityCharacter, Classification, ContractType, DosimeterType, Nature, Nuisance,
+            OperationalQuantity, OtherExposure, Position, Quantity, ResultStatus, Sex,
+        };
+        use siseri_domain::ids::{Nir, Siren, Siret};
+        use siseri_domain::result::{
+            DoseResult, OperationalReading, ReadingKey, ReadingValues, Reference, ResultValues,
+            ResultVersion, Sender,
+        };
+        use siseri_domain::worker::{
+            Attachment, AttachmentTerms, AttachmentVersion, Company, Designation, DesignationRole,
+            Establishment, Worker,
+        };
+        use sqlx::Row;
+        use $crate::rows;
+        use $crate::sql::result_select;
+        use $crate::{
+            BatchOutcome, Engine, NewDesignation, NewEstablishment, StoreError, StoredToken,
+            WriteBatch, WriteOp,
+        };
+
+        type Tx<'a> = sqlx::Transaction<'a, $db>;
+
+        /// Who writes a version, when, and through which transmission.
+        struct Stamp<'a> {
+            author: &'a str,
+            at: DateTime<Utc>,
+            transmission_id: Option<i64>,
+        }
+
+        impl $store {
+            fn establishment_row(row: &$row) -> Result<Establishment, StoreError> {
+                Ok(Establishment {
+                    id: row.try_get("id")?,
+                    siret: rows::siret(row.try_get("siret")?)?,
+                    name: row.try_get("name")?,
+                    inb: row.try_get("inb")?,
+                })
+            }
+
+            fn worker_row(row: &$row) -> Result<Worker, StoreError> {
+                Ok(Worker {
+                    id: row.try_get("id")?,
+                    nir: rows::nir(row.try_get("nir")?)?,
+                    nom: row.try_get("nom")?,
+                    prenom: row.try_get("prenom")?,
+                    date_naissance: row.try_get("date_naissance")?,
+                    sexe: rows::code(row.try_get("sexe")?, Sex::parse, "SEXE")?,
+                })
+            }
+
+            fn designation_row(row: &$row) -> Result<Designation, StoreError> {
+                Ok(Designation {
+                    id: row.try_get("id")?,
+                    login: row.try_get("login")?,
+                    role: rows::code(row.try_get("role")?, DesignationRole::parse, "rôle")?,
+                    siret: rows::siret(row.try_get("siret")?)?,
+                    date_debut: row.try_get("date_debut")?,
+                    date_fin: row.try_get("date_fin")?,
+                })
+            }
+
+            fn account_row(row: &$row, sirets: Vec<Siret>) -> Result<Account, StoreError> {
+                let natures: String = row.try_get("natures")?;
+                let natures = natures
+                    .split(',')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| rows::code(s, Nature::parse, "NATURE"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let siren: Option<String> = row.try_get("siren")?;
+                let rpps: Option<String> = row.try_get("rpps")?;
+                let nir: Option<String> = row.try_get("nir")?;
+                Ok(Account {
+                    id: row.try_get("id")?,
+                    spec: NewAccount {
+                        login: row.try_get("login")?,
+                        role: rows::code(row.try_get("role")?, Role::parse, "rôle")?,
+                        siren: siren.as_deref().map(rows::siren).transpose()?,
+                        sirets,
+                        rpps: rpps.as_deref().map(rows::rpps).transpose()?,
+                        nir: nir.as_deref().map(rows::nir).transpose()?,
+                        natures,
+                        email: row.try_get("email")?,
+                        correspondent: row.try_get("correspondent")?,
+                    },
+                })
+            }
+
+            async fn account_sirets(&self, account_id: i64) -> Result<Vec<Siret>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT siret FROM account_establishments WHERE account_id = $1 ORDER BY siret",
+                )
+                .bind(account_id)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(|r| rows::siret(r.try_get("siret")?)).collect()
+            }
+
+            fn terms_row(row: &$row) -> Result<AttachmentTerms, StoreError> {
+                let quotite: i32 = row.try_get("quotite_milliemes")?;
+                Ok(AttachmentTerms {
+                    date_debut: row.try_get("date_debut")?,
+                    date_fin: row.try_get("date_fin")?,
+                    classement: rows::opt_code(row.try_get("classement")?, Classification::parse, "CLASSEMENT")?,
+                    autre_exposition: rows::opt_code(row.try_get("autre_exposition")?, OtherExposure::parse, "AUTREEXPOSITION")?,
+                    caractere_activite: rows::code(row.try_get("caractere_activite")?, ActivityCharacter::parse, "caractereActivite")?,
+                    code_domaine: row.try_get("code_domaine")?,
+                    code_secteur: row.try_get("code_secteur")?,
+                    code_metier: row.try_get("code_metier")?,
+                    nuisance: rows::code(row.try_get("nuisance")?, Nuisance::parse, "codeNuisanceRadiologique")?,
+                    type_contrat: rows::code(row.try_get("type_contrat")?, ContractType::parse, "codeTypeContrat")?,
+                    quotite_milliemes: u32::try_from(quotite).map_err(|_| StoreError::Corrupt("QUOTITE".into()))?,
+                    groupe: row.try_get("groupe")?,
+                })
+            }
+
+            /// Groups result rows (ordered by result id, then version).
+            fn results_rows(found: &[$row]) -> Result<Vec<DoseResult>, StoreError> {
+                let mut out: Vec<DoseResult> = Vec::new();
+                for row in found {
+                    let id: i64 = row.try_get("id")?;
+                    let version = ResultVersion {
+                        version: rows::version(row.try_get("version")?)?,
+                        values: ResultValues {
+                            date_debut: row.try_get("date_debut")?,
+                            date_fin: row.try_get("date_fin")?,
+                            statut: rows::code(row.try_get("statut")?, ResultStatus::parse, "STATUT")?,
+                            dose_usv: row.try_get("dose_usv")?,
+                            seuil_usv: row.try_get("seuil_usv")?,
+                        },
+                        author: row.try_get("author")?,
+                        recorded_at: row.try_get("recorded_at")?,
+                        justification: row.try_get("justification")?,
+                        transmission_id: row.try_get("transmission_id")?,
+                    };
+                    match out.last_mut() {
+                        Some(last) if last.id == id => last.versions.push(version),
+                        _ => {
+                            let sender: String = row.try_get("sender")?;
+                            let reference: String = row.try_get("reference")?;
+                            out.push(DoseResult {
+                                id,
+                                sender: Sender::from_key(&sender)
+                                    .ok_or_else(|| StoreError::Corrupt(format!("émetteur « {sender} »")))?,
+                                reference: Reference::parse(&reference)
+                                    .map_err(|_| StoreError::Corrupt(format!("référence « {reference} »")))?,
+                                nir: rows::nir(row.try_get("nir")?)?,
+                                siret: rows::siret(row.try_get("siret")?)?,
+                                nature: rows::code(row.try_get("nature")?, Nature::parse, "NATURE")?,
+                                quantity: rows::code(row.try_get("grandeur")?, Quantity::parse, "GRANDEUR")?,
+                                position: rows::opt_code(row.try_get("position")?, Position::parse, "POSITION")?,
+                                versions: vec![version],
+                            });
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn id_in_tx(tx: &mut Tx<'_>, sql: &'static str, key: &str, what: &str) -> Result<i64, StoreError> {
+                let found = sqlx::query(sql).bind(key).fetch_optional(&mut **tx).await?;
+                match found {
+                    Some(row) => Ok(row.try_get("id")?),
+                    None => Err(StoreError::NotFound(format!("{what} {key}"))),
+                }
+            }
+
+            async fn worker_id(tx: &mut Tx<'_>, nir: &Nir) -> Result<i64, StoreError> {
+                Self::id_in_tx(tx, "SELECT id FROM workers WHERE nir = $1", nir.as_str(), "travailleur").await
+            }
+
+            async fn establishment_id(tx: &mut Tx<'_>, siret: &Siret) -> Result<i64, StoreError> {
+                Self::id_in_tx(tx, "SELECT id FROM establishments WHERE siret = $1", siret.as_str(), "établissement").await
+            }
+
+            /// Checks that `after` is the latest version of a row, for an append.
+            async fn check_latest(tx: &mut Tx<'_>, sql: &'static str, id: i64, after: u32, what: &str) -> Result<i32, StoreError> {
+                let row = sqlx::query(sql).bind(id).fetch_one(&mut **tx).await?;
+                let latest: Option<i32> = row.try_get("latest")?;
+                match latest {
+                    None => Err(StoreError::NotFound(format!("{what} {id}"))),
+                    Some(v) if v == rows::version_db(after)? => Ok(v + 1),
+                    Some(v) => Err(StoreError::Conflict(format!(
+                        "{what} {id} : la version {v} a été écrite entre-temps (attendu {after})"
+                    ))),
+                }
+            }
+
+            async fn insert_attachment_version(
+                tx: &mut Tx<'_>, attachment_id: i64, version: i32, t: &AttachmentTerms, stamp: &Stamp<'_>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO attachment_versions (attachment_id, version, date_debut, date_fin, \
+                     classement, autre_exposition, caractere_activite, code_domaine, code_secteur, \
+                     code_metier, nuisance, type_contrat, quotite_milliemes, groupe, author, \
+                     recorded_at, transmission_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+                )
+                .bind(attachment_id)
+                .bind(version)
+                .bind(t.date_debut)
+                .bind(t.date_fin)
+                .bind(t.classement.map(|c| c.code()))
+                .bind(t.autre_exposition.map(|c| c.code()))
+                .bind(t.caractere_activite.code())
+                .bind(&t.code_domaine)
+                .bind(&t.code_secteur)
+                .bind(&t.code_metier)
+                .bind(t.nuisance.code())
+                .bind(t.type_contrat.code())
+                .bind(i32::try_from(t.quotite_milliemes).unwrap_or(i32::MAX))
+                .bind(&t.groupe)
+                .bind(stamp.author)
+                .bind(stamp.at)
+                .bind(stamp.transmission_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_result_version(
+                tx: &mut Tx<'_>, result_id: i64, version: i32, v: &ResultValues,
+                justification: Option<&str>, stamp: &Stamp<'_>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO result_versions (result_id, version, date_debut, date_fin, statut, \
+                     dose_usv, seuil_usv, author, recorded_at, justification, transmission_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(result_id)
+                .bind(version)
+                .bind(v.date_debut)
+                .bind(v.date_fin)
+                .bind(v.statut.code())
+                .bind(v.dose_usv)
+                .bind(v.seuil_usv)
+                .bind(stamp.author)
+                .bind(stamp.at)
+                .bind(justification)
+                .bind(stamp.transmission_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn insert_reading_version(
+                tx: &mut Tx<'_>, reading_id: i64, version: i32, v: &ReadingValues, stamp: &Stamp<'_>,
+            ) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO reading_versions (reading_id, version, lieu, zone, type_dosimetre, \
+                     dose_usv, activite, author, recorded_at, transmission_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(reading_id)
+                .bind(version)
+                .bind(&v.lieu)
+                .bind(&v.zone)
+                .bind(v.type_dosimetre.code())
+                .bind(v.dose_usv)
+                .bind(&v.activite)
+                .bind(stamp.author)
+                .bind(stamp.at)
+                .bind(stamp.transmission_id)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            async fn apply(tx: &mut Tx<'_>, op: &WriteOp, stamp: &Stamp<'_>) -> Result<i64, StoreError> {
+                let at = stamp.at;
+                match op {
+                    WriteOp::EnsureWorker(w) => {
+                        sqlx::query(
+                            "INSERT INTO workers (nir, nom, prenom, date_naissance, sexe, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (nir) DO NOTHING",
+                        )
+                        .bind(w.nir.as_str())
+                        .bind(&w.nom)
+                        .bind(&w.prenom)
+                        .bind(w.date_naissance)
+                        .bind(w.sexe.code())
+                        .bind(at)
+                        .execute(&mut **tx)
+                        .await?;
+                        Self::worker_id(tx, &w.nir).await
+                    }
+                    WriteOp::AddAttachment { nir, siret, terms } => {
+                        let worker = Self::worker_id(tx, nir).await?;
+                        let est = Self::establishment_id(tx, siret).await?;
+                        let row = sqlx::query(
+                            "INSERT INTO attachments (worker_id, establishment_id, created_at) \
+                             VALUES ($1, $2, $3) RETURNING id",
+                        )
+                        .bind(worker)
+                        .bind(est)
+                        .bind(at)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        let id: i64 = row.try_get("id")?;
+                        Self::insert_attachment_version(tx, id, 1, terms, stamp).await?;
+                        Ok(id)
+                    }
+                    WriteOp::AddAttachmentVersion { attachment_id, after_version, terms } => {
+                        let next = Self::check_latest(
+                            tx,
+                            "SELECT MAX(version) AS latest FROM attachment_versions WHERE attachment_id = $1",
+                            *attachment_id, *after_version, "rattachement",
+                        ).await?;
+                        Self::insert_attachment_version(tx, *attachment_id, next, terms, stamp).await?;
+                        Ok(*attachment_id)
+                    }
+                    WriteOp::AddResult { sender, reference, nir, siret, nature, quantity, position, values, justification } => {
+                        let worker = Self::worker_id(tx, nir).await?;
+                        let est = Self::establishment_id(tx, siret).await?;
+                        let row = sqlx::query(
+                            "INSERT INTO dose_results (sender, reference, worker_id, establishment_id, \
+                             nature, grandeur, position, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                        )
+                        .bind(sender.key())
+                        .bind(reference.as_str())
+                        .bind(worker)
+                        .bind(est)
+                        .bind(nature.code())
+                        .bind(quantity.code())
+                        .bind(position.map(|p| p.code()))
+                        .bind(at)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        let id: i64 = row.try_get("id")?;
+                        Self::insert_result_version(tx, id, 1, values, justification.as_deref(), stamp).await?;
+                        Ok(id)
+                    }
+                    WriteOp::AddResultVersion { result_id, after_version, values, justification } => {
+                        let next = Self::check_latest(
+                            tx,
+                            "SELECT MAX(version) AS latest FROM result_versions WHERE result_id = $1",
+                            *result_id, *after_version, "résultat",
+                        ).await?;
+                        Self::insert_result_version(tx, *result_id, next, values, justification.as_deref(), stamp).await?;
+                        Ok(*result_id)
+                    }
+                    WriteOp::AddReading { key, site_inb, values } => {
+                        let worker = Self::worker_id(tx, &key.nir).await?;
+                        let est = Self::establishment_id(tx, &key.siret).await?;
+                        let site = Self::establishment_id(tx, site_inb).await?;
+                        let row = sqlx::query(
+                            "INSERT INTO operational_readings (worker_id, establishment_id, type_mesure, \
+                             debut_port, fin_port, site_inb_id, created_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                        )
+                        .bind(worker)
+                        .bind(est)
+                        .bind(key.type_mesure.code())
+                        .bind(key.debut_port)
+                        .bind(key.fin_port)
+                        .bind(site)
+                        .bind(at)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        let id: i64 = row.try_get("id")?;
+                        Self::insert_reading_version(tx, id, 1, values, stamp).await?;
+                        Ok(id)
+                    }
+                    WriteOp::AddReadingVersion { reading_id, after_version, values } => {
+                        let next = Self::check_latest(
+                            tx,
+                            "SELECT MAX(version) AS latest FROM reading_versions WHERE reading_id = $1",
+                            *reading_id, *after_version, "mesure opérationnelle",
+                        ).await?;
+                        Self::insert_reading_version(tx, *reading_id, next, values, stamp).await?;
+                        Ok(*reading_id)
+                    }
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            fn engine(&self) -> Engine {
+                Self::ENGINE
+            }
+
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn add_establishment(&self, e: &NewEstablishment, at: DateTime<Utc>) -> Result<Establishment, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("INSERT INTO companies (siren, name) VALUES ($1, $2) ON CONFLICT (siren) DO NOTHING")
+                    .bind(e.siret.siren().as_str())
+                    .bind(&e.company_name)
+                    .execute(&mut *tx)
+                    .await?;
+                let row = sqlx::query(
+                    "INSERT INTO establishments (siret, siren, name, inb, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id, siret, name, inb",
+                )
+                .bind(e.siret.as_str())
+                .bind(e.siret.siren().as_str())
+                .bind(&e.name)
+                .bind(e.inb)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let created = Self::establishment_row(&row)?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn establishment(&self, siret: &Siret) -> Result<Option<Establishment>, StoreError> {
+                let row = sqlx::query("SELECT id, siret, name, inb FROM establishments WHERE siret = $1")
+                    .bind(siret.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::establishment_row).transpose()
+            }
+
+            async fn establishments(&self) -> Result<Vec<Establishment>, StoreError> {
+                let found = sqlx::query("SELECT id, siret, name, inb FROM establishments ORDER BY siret")
+                    .fetch_all(&self.pool)
+                    .await?;
+                found.iter().map(Self::establishment_row).collect()
+            }
+
+            async fn company(&self, siren: &Siren) -> Result<Option<Company>, StoreError> {
+                let row = sqlx::query("SELECT siren, name FROM companies WHERE siren = $1")
+                    .bind(siren.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.map(|r| Ok(Company { siren: rows::siren(r.try_get("siren")?)?, name: r.try_get("name")? }))
+                    .transpose()
+            }
+
+            async fn add_account(&self, a: &NewAccount, password_hash: Option<&str>, at: DateTime<Utc>) -> Result<Account, StoreError> {
+                let natures: Vec<&str> = a.natures.iter().map(|n| n.code()).collect();
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(
+                    "INSERT INTO accounts (login, role, siren, rpps, nir, natures, email, correspondent, \
+                     password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                )
+                .bind(&a.login)
+                .bind(a.role.code())
+                .bind(a.siren.as_ref().map(|s| s.as_str()))
+                .bind(a.rpps.as_ref().map(|s| s.as_str()))
+                .bind(a.nir.as_ref().map(|s| s.as_str()))
+                .bind(natures.join(","))
+                .bind(&a.email)
+                .bind(a.correspondent)
+                .bind(password_hash)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                for s in &a.sirets {
+                    sqlx::query("INSERT INTO account_establishments (account_id, siret) VALUES ($1, $2)")
+                        .bind(id)
+                        .bind(s.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(Account { id, spec: a.clone() })
+            }
+
+            async fn account(&self, login: &str) -> Result<Option<Account>, StoreError> {
+                let row = sqlx::query("SELECT * FROM accounts WHERE login = $1")
+                    .bind(login)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    None => Ok(None),
+                    Some(row) => {
+                        let sirets = self.account_sirets(row.try_get("id")?).await?;
+                        Self::account_row(&row, sirets).map(Some)
+                    }
+                }
+            }
+
+            async fn accounts(&self) -> Result<Vec<Account>, StoreError> {
+                let found = sqlx::query("SELECT * FROM accounts ORDER BY login").fetch_all(&self.pool).await?;
+                let mut out = Vec::with_capacity(found.len());
+                for row in &found {
+                    let sirets = self.account_sirets(row.try_get("id")?).await?;
+                    out.push(Self::account_row(row, sirets)?);
+                }
+                Ok(out)
+            }
+
+            async fn password_hash(&self, login: &str) -> Result<Option<String>, StoreError> {
+                let row = sqlx::query("SELECT password_hash FROM accounts WHERE login = $1")
+                    .bind(login)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(match row {
+                    Some(r) => r.try_get("password_hash")?,
+                    None => None,
+                })
+            }
+
+            async fn add_token(&self, login: &str, token_hash: &str, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", login, "compte").await?;
+                let row = sqlx::query(
+                    "INSERT INTO api_tokens (account_id, token_hash, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(account)
+                .bind(token_hash)
+                .bind(at)
+                .bind(expires_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn token(&self, token_hash: &str) -> Result<Option<StoredToken>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT t.id, t.expires_at, t.revoked_at, a.login FROM api_tokens t \
+                     JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let login: String = row.try_get("login")?;
+                let account = self
+                    .account(&login)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt(format!("compte {login}")))?;
+                Ok(Some(StoredToken {
+                    id: row.try_get("id")?,
+                    account,
+                    expires_at: row.try_get("expires_at")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                }))
+            }
+
+            async fn add_designation(&self, d: &NewDesignation, at: DateTime<Utc>) -> Result<Designation, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", &d.login, "compte").await?;
+                let est = Self::establishment_id(&mut tx, &d.siret).await?;
+                let row = sqlx::query(
+                    "INSERT INTO designations (account_id, role, establishment_id, date_debut, date_fin, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(account)
+                .bind(d.role.code())
+                .bind(est)
+                .bind(d.date_debut)
+                .bind(d.date_fin)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Designation {
+                    id: row.try_get("id")?,
+                    login: d.login.clone(),
+                    role: d.role,
+                    siret: d.siret.clone(),
+                    date_debut: d.date_debut,
+                    date_fin: d.date_fin,
+                })
+            }
+
+            async fn designations_of(&self, login: &str) -> Result<Vec<Designation>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT d.id, a.login, d.role, e.siret, d.date_debut, d.date_fin FROM designations d \
+                     JOIN accounts a ON a.id = d.account_id JOIN establishments e ON e.id = d.establishment_id \
+                     WHERE a.login = $1 ORDER BY d.id",
+                )
+                .bind(login)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::designation_row).collect()
+            }
+
+            async fn designations_on(&self, siret: &Siret) -> Result<Vec<Designation>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT d.id, a.login, d.role, e.siret, d.date_debut, d.date_fin FROM designations d \
+                     JOIN accounts a ON a.id = d.account_id JOIN establishments e ON e.id = d.establishment_id \
+                     WHERE e.siret = $1 ORDER BY d.id",
+                )
+                .bind(siret.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::designation_row).collect()
+            }
+
+            async fn worker(&self, nir: &Nir) -> Result<Option<Worker>, StoreError> {
+                let row = sqlx::query("SELECT id, nir, nom, prenom, date_naissance, sexe FROM workers WHERE nir = $1")
+                    .bind(nir.as_str())
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::worker_row).transpose()
+            }
+
+            async fn worker_count(&self) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM workers").fetch_one(&self.pool).await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn attachments(&self, nir: &Nir) -> Result<Vec<Attachment>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT a.id, w.nir, e.siret, v.* FROM attachments a \
+                     JOIN workers w ON w.id = a.worker_id JOIN establishments e ON e.id = a.establishment_id \
+                     JOIN attachment_versions v ON v.attachment_id = a.id \
+                     WHERE w.nir = $1 ORDER BY a.id, v.version",
+                )
+                .bind(nir.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out: Vec<Attachment> = Vec::new();
+                for row in &found {
+                    let id: i64 = row.try_get("id")?;
+                    let version = AttachmentVersion {
+                        version: rows::version(row.try_get("version")?)?,
+                        terms: Self::terms_row(row)?,
+                        author: row.try_get("author")?,
+                        recorded_at: row.try_get("recorded_at")?,
+                    };
+                    match out.last_mut() {
+                        Some(last) if last.id == id => last.versions.push(version),
+                        _ => out.push(Attachment {
+                            id,
+                            nir: rows::nir(row.try_get("nir")?)?,
+                            siret: rows::siret(row.try_get("siret")?)?,
+                            versions: vec![version],
+                        }),
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn workers_of(&self, siret: &Siret) -> Result<Vec<Worker>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT DISTINCT w.id, w.nir, w.nom, w.prenom, w.date_naissance, w.sexe FROM workers w \
+                     JOIN attachments a ON a.worker_id = w.id JOIN establishments e ON e.id = a.establishment_id \
+                     WHERE e.siret = $1 ORDER BY w.nir",
+                )
+                .bind(siret.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::worker_row).collect()
+            }
+
+            async fn results(&self, nir: &Nir) -> Result<Vec<DoseResult>, StoreError> {
+                let found = sqlx::query(concat!(result_select!(), "WHERE w.nir = $1 ORDER BY r.id, v.version"))
+                    .bind(nir.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Self::results_rows(&found)
+            }
+
+            async fn result(&self, id: i64) -> Result<Option<DoseResult>, StoreError> {
+                let found = sqlx::query(concat!(result_select!(), "WHERE r.id = $1 ORDER BY v.version"))
+                    .bind(id)
+                    .fetch_all(&self.pool)
+                    .await?;
+                Ok(Self::results_rows(&found)?.pop())
+            }
+
+            async fn result_by_reference(&self, sender: &Sender, reference: &Reference) -> Result<Option<DoseResult>, StoreError> {
+                let found = sqlx::query(concat!(
+                    result_select!(),
+                    "WHERE r.sender = $1 AND r.reference = $2 ORDER BY v.version"
+                ))
+                .bind(sender.key())
+                .bind(reference.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Self::results_rows(&found)?.pop())
+            }
+
+            async fn readings(&self, nir: &Nir) -> Result<Vec<OperationalReading>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT o.id, w.nir, e.siret, s.siret AS site, o.type_mesure, o.debut_port, o.fin_port, \
+                     v.version, v.lieu, v.zone, v.type_dosimetre, v.dose_usv, v.activite \
+                     FROM operational_readings o JOIN workers w ON w.id = o.worker_id \
+                     JOIN establishments e ON e.id = o.establishment_id \
+                     JOIN establishments s ON s.id = o.site_inb_id \
+                     JOIN reading_versions v ON v.reading_id = o.id \
+                     WHERE w.nir = $1 ORDER BY o.id, v.version",
+                )
+                .bind(nir.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                let mut out: Vec<OperationalReading> = Vec::new();
+                for row in &found {
+                    let id: i64 = row.try_get("id")?;
+                    let values = ReadingValues {
+                        lieu: row.try_get("lieu")?,
+                        zone: row.try_get("zone")?,
+                        type_dosimetre: rows::code(row.try_get("type_dosimetre")?, DosimeterType::parse, "TYPE_DOSIMETRE")?,
+                        dose_usv: row.try_get("dose_usv")?,
+                        activite: row.try_get("activite")?,
+                    };
+                    let version = rows::version(row.try_get("version")?)?;
+                    match out.last_mut() {
+                        Some(last) if last.id == id => last.versions.push((version, values)),
+                        _ => {
+                            let debut: NaiveDateTime = row.try_get("debut_port")?;
+                            let fin: NaiveDateTime = row.try_get("fin_port")?;
+                            out.push(OperationalReading {
+                                id,
+                                key: ReadingKey {
+                                    nir: rows::nir(row.try_get("nir")?)?,
+                                    siret: rows::siret(row.try_get("siret")?)?,
+                                    type_mesure: rows::code(row.try_get("type_mesure")?, OperationalQuantity::parse, "TYPE_MESURE")?,
+                                    debut_port: debut,
+                                    fin_port: fin,
+                                },
+                                site_inb: rows::siret(row.try_get("site")?)?,
+                                versions: vec![(version, values)],
+                            });
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn result_version_count(&self) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM result_versions").fetch_one(&self.pool).await?;
+                Ok(row.try_get("n")?)
+            }
+
+            async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError> {
+                // Dropping `tx` on any error rolls everything back.
+                let mut tx = self.pool.begin().await?;
+                let mut outcome = BatchOutcome::default();
+                if let Some(t) = &batch.transmission {
+                    let row = sqlx::query(
+                        "INSERT INTO transmissions (format, sender_siren, login, received_at, file_sha256, report) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    )
+                    .bind(t.format.code())
+                    .bind(t.sender_siren.as_ref().map(|s| s.as_str()))
+                    .bind(&t.login)
+                    .bind(t.received_at)
+                    .bind(&t.file_sha256)
+                    .bind(&t.report)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    outcome.transmission_id = Some(row.try_get("id")?);
+                }
+                for op in &batch.ops {
+                    let stamp = Stamp { author: &batch.author, at: batch.at, transmission_id: outcome.transmission_id };
+                    let id = Self::apply(&mut tx, op, &stamp).await?;
+                    outcome.ids.push(id);
+                }
+                tx.commit().await?;
+                Ok(outcome)
+            }
+        }
+
+    };
+}
+pub(crate) use sql_store;

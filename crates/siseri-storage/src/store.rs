@@ -1,0 +1,147 @@
+//! The storage interface every engine implements identically.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use siseri_domain::account::{Account, NewAccount};
+use siseri_domain::ids::{Nir, Siret};
+use siseri_domain::result::{DoseResult, OperationalReading, Reference, Sender};
+use siseri_domain::worker::{
+    Attachment, Company, Designation, DesignationRole, Establishment, Worker,
+};
+
+use crate::{BatchOutcome, Engine, StoreError, WriteBatch};
+
+/// An establishment to create (its company is created if unknown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEstablishment {
+    /// SIRET.
+    pub siret: Siret,
+    /// Name.
+    pub name: String,
+    /// Holds an INB.
+    pub inb: bool,
+    /// The company's name, used only when the company is new.
+    pub company_name: String,
+}
+
+/// A designation to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDesignation {
+    /// The designated account.
+    pub login: String,
+    /// MDT or CRP.
+    pub role: DesignationRole,
+    /// The establishment.
+    pub siret: Siret,
+    /// First day.
+    pub date_debut: NaiveDate,
+    /// Last day, if known.
+    pub date_fin: Option<NaiveDate>,
+}
+
+/// A stored API token, as looked up by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    /// Token id.
+    pub id: i64,
+    /// Its account.
+    pub account: Account,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+    /// Revocation, if any.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Everything the registry stores, behind one interface.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which engine this is.
+    fn engine(&self) -> Engine;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    // --- organisations ---
+
+    /// Creates an establishment (and its company when new). Conflict if the SIRET exists.
+    async fn add_establishment(
+        &self,
+        e: &NewEstablishment,
+        at: DateTime<Utc>,
+    ) -> Result<Establishment, StoreError>;
+    /// One establishment.
+    async fn establishment(&self, siret: &Siret) -> Result<Option<Establishment>, StoreError>;
+    /// Every establishment, by SIRET.
+    async fn establishments(&self) -> Result<Vec<Establishment>, StoreError>;
+    /// One company.
+    async fn company(&self, siren: &siseri_domain::Siren) -> Result<Option<Company>, StoreError>;
+
+    // --- accounts ---
+
+    /// Creates an account (validated by the caller). Conflict if the login exists.
+    async fn add_account(
+        &self,
+        a: &NewAccount,
+        password_hash: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Account, StoreError>;
+    /// One account.
+    async fn account(&self, login: &str) -> Result<Option<Account>, StoreError>;
+    /// Every account, by login.
+    async fn accounts(&self) -> Result<Vec<Account>, StoreError>;
+    /// The PHC string of an account's password, if it has one.
+    async fn password_hash(&self, login: &str) -> Result<Option<String>, StoreError>;
+    /// Records an API token by its hash.
+    async fn add_token(
+        &self,
+        login: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// Finds a token by its hash (expiry and revocation are the caller's to check).
+    async fn token(&self, token_hash: &str) -> Result<Option<StoredToken>, StoreError>;
+
+    // --- designations ---
+
+    /// Records a designation. NotFound if the account or establishment is unknown.
+    async fn add_designation(
+        &self,
+        d: &NewDesignation,
+        at: DateTime<Utc>,
+    ) -> Result<Designation, StoreError>;
+    /// The designations held by an account.
+    async fn designations_of(&self, login: &str) -> Result<Vec<Designation>, StoreError>;
+    /// The designations on an establishment.
+    async fn designations_on(&self, siret: &Siret) -> Result<Vec<Designation>, StoreError>;
+
+    // --- workers and their records ---
+
+    /// One worker.
+    async fn worker(&self, nir: &Nir) -> Result<Option<Worker>, StoreError>;
+    /// How many workers are known.
+    async fn worker_count(&self) -> Result<i64, StoreError>;
+    /// A worker's attachments with their versions.
+    async fn attachments(&self, nir: &Nir) -> Result<Vec<Attachment>, StoreError>;
+    /// The workers attached (at any time) to an establishment, by NIR.
+    async fn workers_of(&self, siret: &Siret) -> Result<Vec<Worker>, StoreError>;
+    /// A worker's results with their versions.
+    async fn results(&self, nir: &Nir) -> Result<Vec<DoseResult>, StoreError>;
+    /// One result.
+    async fn result(&self, id: i64) -> Result<Option<DoseResult>, StoreError>;
+    /// One result by its sender's reference.
+    async fn result_by_reference(
+        &self,
+        sender: &Sender,
+        reference: &Reference,
+    ) -> Result<Option<DoseResult>, StoreError>;
+    /// A worker's operational readings with their versions.
+    async fn readings(&self, nir: &Nir) -> Result<Vec<OperationalReading>, StoreError>;
+    /// How many result versions are stored (all workers).
+    async fn result_version_count(&self) -> Result<i64, StoreError>;
+
+    // --- writes ---
+
+    /// Applies a batch in one transaction: all of it, or nothing.
+    async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError>;
+}

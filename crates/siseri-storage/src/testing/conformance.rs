@@ -1,0 +1,624 @@
+//! The conformance suite: every check runs identically on SQLite and PostgreSQL.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use siseri_domain::account::{NewAccount, Role};
+use siseri_domain::codes::{
+    ActivityCharacter, Classification, ContractType, DosimeterType, Nature, Nuisance,
+    OperationalQuantity, Position, Quantity, ResultStatus, Sex, TransmissionFormat,
+};
+use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
+use siseri_domain::result::{ReadingKey, ReadingValues, Reference, ResultValues, Sender};
+use siseri_domain::worker::{AttachmentTerms, DesignationRole, NewWorker};
+
+use super::TestDb;
+use crate::{NewDesignation, NewEstablishment, NewTransmission, StoreError, WriteBatch, WriteOp};
+
+// Identifiers valid under their checks (see the domain's tests).
+const SIRET_A: &str = "73282932000074";
+const SIRET_B: &str = "44306184100047";
+const NIR_1: &str = "2951099126111";
+const NIR_2: &str = "1850578006084";
+
+fn siret(s: &str) -> Siret {
+    Siret::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn nir(s: &str) -> Nir {
+    Nir::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_else(|| panic!("date"))
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 30, 12, 0, 0)
+        .single()
+        .unwrap_or_else(|| panic!("instant"))
+}
+
+fn ok<T>(r: Result<T, StoreError>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn establishment(db: &TestDb, s: &str, inb: bool) {
+    let e = NewEstablishment {
+        siret: siret(s),
+        name: format!("Établissement {s}"),
+        inb,
+        company_name: format!("Entreprise {}", &s[..9]),
+    };
+    ok(db.store.add_establishment(&e, now()).await);
+}
+
+fn worker(n: &str, nom: &str) -> NewWorker {
+    NewWorker {
+        nir: nir(n),
+        nom: nom.to_string(),
+        prenom: "Camille".to_string(),
+        date_naissance: date(1995, 10, 3),
+        sexe: Sex::F,
+    }
+}
+
+fn terms(from: NaiveDate) -> AttachmentTerms {
+    AttachmentTerms {
+        date_debut: from,
+        date_fin: None,
+        classement: Some(Classification::A),
+        autre_exposition: None,
+        caractere_activite: ActivityCharacter::Civil,
+        code_domaine: "500000".into(),
+        code_secteur: "506000".into(),
+        code_metier: "MANIP".into(),
+        nuisance: Nuisance::Both,
+        type_contrat: ContractType::Permanent,
+        quotite_milliemes: 800,
+        groupe: Some("Équipe de nuit".into()),
+    }
+}
+
+fn lab() -> Sender {
+    Sender::Organisation(Siren::parse("732829320").unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn reference(s: &str) -> Reference {
+    Reference::parse(s).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn measured(month: u32, usv: i64) -> ResultValues {
+    ResultValues {
+        date_debut: date(2025, month, 1),
+        date_fin: date(2025, month, 28),
+        statut: ResultStatus::Measured,
+        dose_usv: Some(usv),
+        seuil_usv: Some(50),
+    }
+}
+
+fn add_result(n: &str, reference_: &str, values: ResultValues) -> WriteOp {
+    WriteOp::AddResult {
+        sender: lab(),
+        reference: reference(reference_),
+        nir: nir(n),
+        siret: siret(SIRET_A),
+        nature: Nature::External,
+        quantity: Quantity::Hp10,
+        position: None,
+        values,
+        justification: None,
+    }
+}
+
+async fn commit(db: &TestDb, ops: Vec<WriteOp>) -> Result<crate::BatchOutcome, StoreError> {
+    let mut b = WriteBatch::new("labo", now());
+    b.ops = ops;
+    db.store.commit(&b).await
+}
+
+/// A worker with one result of 250 µSv, returning the result id.
+async fn worker_with_result(db: &TestDb) -> i64 {
+    establishment(db, SIRET_A, false).await;
+    let out = ok(commit(
+        db,
+        vec![
+            WriteOp::EnsureWorker(worker(NIR_1, "DUPONT")),
+            add_result(NIR_1, "R-1", measured(1, 250)),
+        ],
+    )
+    .await);
+    out.ids[1]
+}
+
+/// Establishments, their companies, listing and uniqueness.
+pub async fn establishments_and_companies(db: &TestDb) {
+    establishment(db, SIRET_B, true).await;
+    establishment(db, SIRET_A, false).await;
+    let all = ok(db.store.establishments().await);
+    // Ordered by SIRET.
+    assert_eq!(
+        all.iter().map(|e| e.siret.as_str()).collect::<Vec<_>>(),
+        [SIRET_B, SIRET_A]
+    );
+    let b = ok(db.store.establishment(&siret(SIRET_B)).await).unwrap_or_else(|| panic!("missing"));
+    assert!(b.inb);
+    assert_eq!(b.name, format!("Établissement {SIRET_B}"));
+    let company =
+        ok(db.store.company(&siret(SIRET_A).siren()).await).unwrap_or_else(|| panic!("company"));
+    assert_eq!(company.name, "Entreprise 732829320");
+    assert!(ok(db.store.establishment(&siret("55208131766522")).await).is_none());
+    let again = NewEstablishment {
+        siret: siret(SIRET_A),
+        name: "x".into(),
+        inb: false,
+        company_name: "y".into(),
+    };
+    assert!(matches!(
+        db.store.add_establishment(&again, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+/// Accounts with every scope field come back as stored.
+pub async fn accounts_round_trip(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let mut body = NewAccount::new("labo.a", Role::Organisme);
+    body.siren = Some(siret(SIRET_A).siren());
+    body.sirets = vec![siret(SIRET_A)];
+    body.natures = vec![Nature::External, Nature::Radon];
+    body.email = Some("labo@example.fr".into());
+    let stored = ok(db
+        .store
+        .add_account(&body, Some("$argon2id$v=19$x"), now())
+        .await);
+    assert_eq!(stored.spec, body);
+    let mut mdt = NewAccount::new("dr.b", Role::Mdt);
+    mdt.rpps = Some(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));
+    ok(db.store.add_account(&mdt, None, now()).await);
+    let mut w = NewAccount::new("camille", Role::Travailleur);
+    w.nir = Some(nir(NIR_1));
+    ok(db.store.add_account(&w, None, now()).await);
+
+    assert_eq!(
+        ok(db.store.account("labo.a").await).map(|a| a.spec),
+        Some(body)
+    );
+    let logins: Vec<_> = ok(db.store.accounts().await)
+        .into_iter()
+        .map(|a| a.spec.login)
+        .collect();
+    assert_eq!(logins, ["camille", "dr.b", "labo.a"]);
+    assert_eq!(
+        ok(db.store.password_hash("labo.a").await).as_deref(),
+        Some("$argon2id$v=19$x")
+    );
+    assert_eq!(ok(db.store.password_hash("dr.b").await), None);
+    assert!(ok(db.store.account("nobody").await).is_none());
+    let dup = NewAccount::new("dr.b", Role::Admin);
+    assert!(matches!(
+        db.store.add_account(&dup, None, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+/// Tokens are found by hash only.
+pub async fn tokens_by_hash(db: &TestDb) {
+    ok(db
+        .store
+        .add_account(&NewAccount::new("admin", Role::Admin), None, now())
+        .await);
+    let expires = now() + chrono::Duration::days(90);
+    ok(db.store.add_token("admin", "ab12", now(), expires).await);
+    let t = ok(db.store.token("ab12").await).unwrap_or_else(|| panic!("token"));
+    assert_eq!(t.account.spec.login, "admin");
+    assert_eq!(t.expires_at, expires);
+    assert_eq!(t.revoked_at, None);
+    assert!(ok(db.store.token("AB12").await).is_none());
+    assert!(matches!(
+        db.store.add_token("ghost", "cd", now(), expires).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        db.store.add_token("admin", "ab12", now(), expires).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+/// Designations keep their periods and are found from both sides.
+pub async fn designations_with_periods(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    establishment(db, SIRET_B, true).await;
+    let mut crp = NewAccount::new("crp.a", Role::Crp);
+    crp.email = Some("crp@example.fr".into());
+    ok(db.store.add_account(&crp, None, now()).await);
+    let d = NewDesignation {
+        login: "crp.a".into(),
+        role: DesignationRole::Advisor,
+        siret: siret(SIRET_A),
+        date_debut: date(2024, 1, 1),
+        date_fin: Some(date(2025, 12, 31)),
+    };
+    ok(db.store.add_designation(&d, now()).await);
+    let d2 = NewDesignation {
+        siret: siret(SIRET_B),
+        date_fin: None,
+        ..d.clone()
+    };
+    ok(db.store.add_designation(&d2, now()).await);
+    let of = ok(db.store.designations_of("crp.a").await);
+    assert_eq!(of.len(), 2);
+    assert_eq!(of[0].date_fin, Some(date(2025, 12, 31)));
+    assert_eq!(of[1].date_fin, None);
+    assert_eq!(of[0].role, DesignationRole::Advisor);
+    let on = ok(db.store.designations_on(&siret(SIRET_B)).await);
+    assert_eq!(on.len(), 1);
+    assert_eq!(on[0].login, "crp.a");
+    let ghost = NewDesignation {
+        login: "ghost".into(),
+        ..d
+    };
+    assert!(matches!(
+        db.store.add_designation(&ghost, now()).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// `EnsureWorker` creates a worker once and never changes a known identity.
+pub async fn workers_are_created_once(db: &TestDb) {
+    let out = ok(commit(db, vec![WriteOp::EnsureWorker(worker(NIR_1, "DUPONT"))]).await);
+    let again = ok(commit(db, vec![WriteOp::EnsureWorker(worker(NIR_1, "DURAND"))]).await);
+    assert_eq!(out.ids, again.ids);
+    let w = ok(db.store.worker(&nir(NIR_1)).await).unwrap_or_else(|| panic!("worker"));
+    assert_eq!(w.nom, "DUPONT");
+    assert_eq!(w.date_naissance, date(1995, 10, 3));
+    assert_eq!(w.sexe, Sex::F);
+    assert_eq!(ok(db.store.worker_count().await), 1);
+    assert!(ok(db.store.worker(&nir(NIR_2)).await).is_none());
+}
+
+/// An attachment update is a new version; the first stays as it was.
+pub async fn attachments_keep_every_version(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let out = ok(commit(
+        db,
+        vec![
+            WriteOp::EnsureWorker(worker(NIR_1, "DUPONT")),
+            WriteOp::AddAttachment {
+                nir: nir(NIR_1),
+                siret: siret(SIRET_A),
+                terms: terms(date(2024, 1, 1)),
+            },
+        ],
+    )
+    .await);
+    let id = out.ids[1];
+    let mut ended = terms(date(2024, 1, 1));
+    ended.date_fin = Some(date(2025, 3, 31));
+    ended.classement = None;
+    ended.autre_exposition = Some(siseri_domain::codes::OtherExposure::EmergencyGroup2);
+    ok(commit(
+        db,
+        vec![WriteOp::AddAttachmentVersion {
+            attachment_id: id,
+            after_version: 1,
+            terms: ended.clone(),
+        }],
+    )
+    .await);
+    let all = ok(db.store.attachments(&nir(NIR_1)).await);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].siret, siret(SIRET_A));
+    let versions: Vec<_> = all[0]
+        .versions
+        .iter()
+        .map(|v| (v.version, v.terms.clone()))
+        .collect();
+    assert_eq!(versions, vec![(1, terms(date(2024, 1, 1))), (2, ended)]);
+    let workers = ok(db.store.workers_of(&siret(SIRET_A)).await);
+    assert_eq!(workers.len(), 1);
+}
+
+/// Corrections and cancellations append versions; earlier ones read back unchanged.
+pub async fn results_keep_every_version(db: &TestDb) {
+    let id = worker_with_result(db).await;
+    let mut corrected = measured(1, 180);
+    corrected.date_fin = date(2025, 2, 3);
+    let mut b = WriteBatch::new("dr.b", now() + chrono::Duration::days(1));
+    b.ops = vec![WriteOp::AddResultVersion {
+        result_id: id,
+        after_version: 1,
+        values: corrected.clone(),
+        justification: Some("Dosimètre porté hors période".into()),
+    }];
+    ok(db.store.commit(&b).await);
+    let cancelled = ResultValues {
+        statut: ResultStatus::Cancelled,
+        dose_usv: None,
+        ..corrected.clone()
+    };
+    ok(commit(
+        db,
+        vec![WriteOp::AddResultVersion {
+            result_id: id,
+            after_version: 2,
+            values: cancelled.clone(),
+            justification: None,
+        }],
+    )
+    .await);
+
+    let r = ok(db.store.result(id).await).unwrap_or_else(|| panic!("result"));
+    assert_eq!(r.versions.len(), 3);
+    assert_eq!(r.versions[0].values, measured(1, 250));
+    assert_eq!(r.versions[0].author, "labo");
+    assert_eq!(r.versions[1].values, corrected);
+    assert_eq!(r.versions[1].author, "dr.b");
+    assert_eq!(
+        r.versions[1].justification.as_deref(),
+        Some("Dosimètre porté hors période")
+    );
+    assert_eq!(r.versions[2].values, cancelled);
+    assert!(r.is_cancelled());
+    assert_eq!(r.sender, lab());
+    let by_ref = ok(db
+        .store
+        .result_by_reference(&lab(), &reference("R-1"))
+        .await)
+    .unwrap_or_else(|| panic!("by reference"));
+    assert_eq!(by_ref, r);
+    assert_eq!(ok(db.store.results(&nir(NIR_1)).await), vec![r]);
+    assert!(
+        ok(db
+            .store
+            .result_by_reference(&lab(), &reference("R-2"))
+            .await)
+        .is_none()
+    );
+    assert_eq!(ok(db.store.result_version_count().await), 3);
+}
+
+/// Even a statement that bypasses the interface cannot change or remove a version.
+pub async fn versions_cannot_be_overwritten_even_directly(db: &TestDb) {
+    let id = worker_with_result(db).await;
+    for sql in [
+        format!("UPDATE result_versions SET dose_usv = 0 WHERE result_id = {id}"),
+        format!("DELETE FROM result_versions WHERE result_id = {id}"),
+        "UPDATE attachment_versions SET quotite_milliemes = 100".to_string(),
+        "DELETE FROM reading_versions".to_string(),
+    ] {
+        // Tables may be empty (no row to refuse): only a refusal or no effect is allowed.
+        match db.execute_raw(&sql).await {
+            Err(e) => assert!(e.to_string().contains("append-only"), "{sql}: {e}"),
+            Ok(n) => assert_eq!(n, 0, "{sql} changed {n} rows"),
+        }
+    }
+    assert!(
+        db.execute_raw(&format!(
+            "UPDATE result_versions SET dose_usv = 0 WHERE result_id = {id}"
+        ))
+        .await
+        .is_err()
+    );
+    let r = ok(db.store.result(id).await).unwrap_or_else(|| panic!("result"));
+    assert_eq!(r.versions[0].values.dose_usv, Some(250));
+}
+
+/// A version written from a stale read is refused, and nothing of its batch is kept.
+pub async fn stale_versions_are_refused(db: &TestDb) {
+    let id = worker_with_result(db).await;
+    ok(commit(
+        db,
+        vec![WriteOp::AddResultVersion {
+            result_id: id,
+            after_version: 1,
+            values: measured(1, 300),
+            justification: None,
+        }],
+    )
+    .await);
+    let stale = commit(
+        db,
+        vec![
+            WriteOp::EnsureWorker(worker(NIR_2, "MARTIN")),
+            WriteOp::AddResultVersion {
+                result_id: id,
+                after_version: 1,
+                values: measured(1, 400),
+                justification: None,
+            },
+        ],
+    )
+    .await;
+    assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+    assert!(ok(db.store.worker(&nir(NIR_2)).await).is_none());
+    let unknown = commit(
+        db,
+        vec![WriteOp::AddResultVersion {
+            result_id: id + 1000,
+            after_version: 1,
+            values: measured(1, 1),
+            justification: None,
+        }],
+    )
+    .await;
+    assert!(matches!(unknown, Err(StoreError::NotFound(_))));
+    assert_eq!(
+        ok(db.store.result(id).await).map(|r| r.versions.len()),
+        Some(2)
+    );
+}
+
+fn reading_key(start_hour: u32) -> ReadingKey {
+    let at = |h: u32| -> NaiveDateTime {
+        date(2025, 5, 12)
+            .and_hms_opt(h, 30, 0)
+            .unwrap_or_else(|| panic!("time"))
+    };
+    ReadingKey {
+        nir: nir(NIR_1),
+        siret: siret(SIRET_A),
+        type_mesure: OperationalQuantity::Hp10Photon,
+        debut_port: at(start_hour),
+        fin_port: at(start_hour + 2),
+    }
+}
+
+fn reading_values(usv: i64) -> ReadingValues {
+    ReadingValues {
+        lieu: "Bâtiment réacteur".into(),
+        zone: "Verte".into(),
+        type_dosimetre: DosimeterType::EpdMk3,
+        dose_usv: usv,
+        activite: "Robinetterie".into(),
+    }
+}
+
+/// Operational readings and their corrections.
+pub async fn readings_and_corrections(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    establishment(db, SIRET_B, true).await;
+    let out = ok(commit(
+        db,
+        vec![
+            WriteOp::EnsureWorker(worker(NIR_1, "DUPONT")),
+            WriteOp::AddReading {
+                key: reading_key(8),
+                site_inb: siret(SIRET_B),
+                values: reading_values(12),
+            },
+            WriteOp::AddReading {
+                key: reading_key(14),
+                site_inb: siret(SIRET_B),
+                values: reading_values(3),
+            },
+        ],
+    )
+    .await);
+    ok(commit(
+        db,
+        vec![WriteOp::AddReadingVersion {
+            reading_id: out.ids[1],
+            after_version: 1,
+            values: reading_values(21),
+        }],
+    )
+    .await);
+    let readings = ok(db.store.readings(&nir(NIR_1)).await);
+    assert_eq!(readings.len(), 2);
+    assert_eq!(readings[0].key, reading_key(8));
+    assert_eq!(readings[0].site_inb, siret(SIRET_B));
+    assert_eq!(
+        readings[0].versions,
+        vec![(1, reading_values(12)), (2, reading_values(21))]
+    );
+    assert_eq!(readings[1].versions.len(), 1);
+    let same_key = commit(
+        db,
+        vec![WriteOp::AddReading {
+            key: reading_key(8),
+            site_inb: siret(SIRET_B),
+            values: reading_values(1),
+        }],
+    )
+    .await;
+    assert!(matches!(same_key, Err(StoreError::Conflict(_))));
+}
+
+/// A batch that fails midway (here: its last operation names an unknown establishment)
+/// leaves nothing behind — not its transmission, not its first operations.
+pub async fn batch_is_all_or_nothing(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let mut b = WriteBatch::new("labo", now());
+    b.transmission = Some(NewTransmission {
+        format: TransmissionFormat::Results,
+        sender_siren: Some(siret(SIRET_A).siren()),
+        login: "labo".into(),
+        received_at: now(),
+        file_sha256: "00".repeat(32),
+        report: "{}".into(),
+    });
+    let nirs = [NIR_1, NIR_2];
+    for (i, n) in nirs.iter().enumerate() {
+        b.ops.push(WriteOp::EnsureWorker(worker(n, "DUPONT")));
+        b.ops.push(add_result(
+            n,
+            &format!("T-{i}"),
+            measured(1 + i as u32, 100),
+        ));
+    }
+    let mut failing = add_result(NIR_1, "T-last", measured(3, 1));
+    if let WriteOp::AddResult { siret: s, .. } = &mut failing {
+        *s = siret(SIRET_B); // valid but unknown to the registry
+    }
+    b.ops.push(failing);
+    assert!(matches!(
+        db.store.commit(&b).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(ok(db.store.worker_count().await), 0);
+    assert_eq!(db.count_raw("transmissions").await, 0);
+    assert_eq!(db.count_raw("dose_results").await, 0);
+    assert_eq!(db.count_raw("result_versions").await, 0);
+
+    // The same batch without the failing line goes through whole.
+    b.ops.pop();
+    let out = ok(db.store.commit(&b).await);
+    assert!(out.transmission_id.is_some());
+    assert_eq!(out.ids.len(), 4);
+    assert_eq!(ok(db.store.worker_count().await), 2);
+    let r = ok(db.store.results(&nir(NIR_2)).await);
+    assert_eq!(r[0].versions[0].transmission_id, out.transmission_id);
+}
+
+/// A reference already used by the same sender refuses the whole batch.
+pub async fn duplicate_reference_rolls_back_the_batch(db: &TestDb) {
+    worker_with_result(db).await;
+    let again = commit(
+        db,
+        vec![
+            WriteOp::EnsureWorker(worker(NIR_2, "MARTIN")),
+            add_result(NIR_2, "R-1", measured(2, 5)),
+        ],
+    )
+    .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    assert!(ok(db.store.worker(&nir(NIR_2)).await).is_none());
+    // Another sender may use the same reference.
+    let mut other = add_result(NIR_1, "R-1", measured(2, 5));
+    if let WriteOp::AddResult {
+        sender,
+        nature,
+        quantity,
+        position,
+        ..
+    } = &mut other
+    {
+        *sender = Sender::Physician(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));
+        *nature = Nature::PhysicianEstimate;
+        *quantity = Quantity::Hp007Extremity;
+        *position = Some(Position::LeftHand);
+    }
+    ok(commit(db, vec![other]).await);
+    let results = ok(db.store.results(&nir(NIR_1)).await);
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1].position, Some(Position::LeftHand));
+}
+
+/// Dates, local date-times and UTC instants (to the microsecond) survive a round trip.
+pub async fn dates_and_instants_round_trip(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let at = Utc
+        .with_ymd_and_hms(2024, 2, 29, 23, 59, 59)
+        .single()
+        .unwrap_or_else(|| panic!("instant"))
+        + chrono::Duration::microseconds(123_456);
+    let mut b = WriteBatch::new("labo", at);
+    b.ops = vec![
+        WriteOp::EnsureWorker(worker(NIR_1, "DUPONT")),
+        add_result(NIR_1, "D-1", measured(12, 0)),
+    ];
+    ok(db.store.commit(&b).await);
+    let r = ok(db.store.results(&nir(NIR_1)).await);
+    assert_eq!(r[0].versions[0].recorded_at, at);
+    assert_eq!(r[0].versions[0].values.date_fin, date(2025, 12, 28));
+}

@@ -1,0 +1,417 @@
+//! `siseri admin …`: accounts, establishments, designations and API tokens.
+
+use chrono::{NaiveDate, Utc};
+use clap::{Args, Subcommand};
+use siseri_domain::Clock;
+use siseri_domain::account::{NewAccount, Role};
+use siseri_domain::codes::Nature;
+use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
+use siseri_domain::worker::DesignationRole;
+use siseri_storage::{NewDesignation, NewEstablishment, Store};
+
+use crate::CliError;
+
+/// `siseri admin` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Comptes.
+    #[command(subcommand)]
+    Account(AccountCommand),
+    /// Établissements.
+    #[command(subcommand)]
+    Establishment(EstablishmentCommand),
+    /// Désigne un médecin du travail (MDT) ou un conseiller en radioprotection (CRP) sur un établissement.
+    Designate(DesignateArgs),
+    /// Émet un nouveau jeton d'API pour un compte (affiché une seule fois).
+    Token(TokenArgs),
+}
+
+/// `siseri admin account` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AccountCommand {
+    /// Crée un compte.
+    Add(Box<AccountAddArgs>),
+    /// Liste les comptes.
+    List(ListArgs),
+}
+
+/// `siseri admin establishment` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EstablishmentCommand {
+    /// Déclare un établissement (et son entreprise si elle est nouvelle).
+    Add(EstablishmentAddArgs),
+    /// Liste les établissements.
+    List(ListArgs),
+}
+
+/// Options of `admin account add`.
+#[derive(Debug, Args)]
+pub struct AccountAddArgs {
+    /// Identifiant de connexion (minuscules, chiffres, . _ - @).
+    #[arg(long)]
+    pub login: String,
+    /// Rôle : TRAVAILLEUR, MEDECIN_DESIGNE, MDT, PROFESSIONNEL_SANTE, CRP, EMPLOYEUR, ORGANISME,
+    /// EXPLOITANT_INB, AGENT_CONTROLE, ADMIN, MINISTERE, CHERCHEUR.
+    #[arg(long)]
+    pub role: String,
+    /// SIREN de l'organisation (obligatoire pour EMPLOYEUR, ORGANISME, EXPLOITANT_INB).
+    #[arg(long)]
+    pub siren: Option<String>,
+    /// SIRET des établissements auxquels le compte est limité (répétable).
+    #[arg(long = "siret")]
+    pub sirets: Vec<String>,
+    /// Numéro RPPS (obligatoire pour MDT).
+    #[arg(long)]
+    pub rpps: Option<String>,
+    /// NIR (13 caractères) du travailleur titulaire d'un compte TRAVAILLEUR.
+    #[arg(long)]
+    pub nir: Option<String>,
+    /// Natures pour lesquelles un ORGANISME est accrédité, séparées par des virgules.
+    #[arg(long, value_delimiter = ',')]
+    pub natures: Vec<String>,
+    /// Adresse électronique (notifications).
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Compte correspondant de l'employeur (déclare, ne désigne pas).
+    #[arg(long)]
+    pub correspondant: bool,
+    /// Mot de passe (12 caractères au moins, 15 pour les rôles à second facteur).
+    #[arg(long, env = "SISERI_PASSWORD", hide_env_values = true)]
+    pub password: Option<String>,
+}
+
+/// `--json` for listings.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Sortie JSON (pour les programmes).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `admin establishment add`.
+#[derive(Debug, Args)]
+pub struct EstablishmentAddArgs {
+    /// SIRET (14 chiffres).
+    #[arg(long)]
+    pub siret: String,
+    /// Nom de l'établissement.
+    #[arg(long)]
+    pub name: String,
+    /// L'établissement comporte une installation nucléaire de base.
+    #[arg(long)]
+    pub inb: bool,
+    /// Nom de l'entreprise, si elle est nouvelle (par défaut : le nom de l'établissement).
+    #[arg(long)]
+    pub company_name: Option<String>,
+}
+
+/// Options of `admin designate`.
+#[derive(Debug, Args)]
+pub struct DesignateArgs {
+    /// MDT ou CRP.
+    #[arg(long)]
+    pub role: String,
+    /// Compte désigné.
+    #[arg(long)]
+    pub login: String,
+    /// Établissement.
+    #[arg(long)]
+    pub siret: String,
+    /// Premier jour (AAAA-MM-JJ).
+    #[arg(long)]
+    pub from: String,
+    /// Dernier jour (AAAA-MM-JJ), si connu.
+    #[arg(long)]
+    pub to: Option<String>,
+}
+
+/// Options of `admin token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Compte.
+    #[arg(long)]
+    pub login: String,
+    /// Durée de validité en jours (90 au plus).
+    #[arg(long, default_value_t = siseri_server::auth::TOKEN_MAX_DAYS)]
+    pub days: i64,
+}
+
+fn refused(e: impl std::fmt::Display) -> CliError {
+    CliError::Refused(e.to_string())
+}
+
+fn iso_date(field: &str, s: &str) -> Result<NaiveDate, CliError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| CliError::Refused(format!("{field} : date attendue au format AAAA-MM-JJ")))
+}
+
+/// Runs an admin command.
+pub async fn run(cmd: AdminCommand, store: &dyn Store, clock: Clock) -> Result<(), CliError> {
+    match cmd {
+        AdminCommand::Account(AccountCommand::Add(a)) => account_add(*a, store).await,
+        AdminCommand::Account(AccountCommand::List(l)) => account_list(l, store).await,
+        AdminCommand::Establishment(EstablishmentCommand::Add(e)) => {
+            establishment_add(e, store).await
+        }
+        AdminCommand::Establishment(EstablishmentCommand::List(l)) => {
+            establishment_list(l, store).await
+        }
+        AdminCommand::Designate(d) => designate(d, store, clock).await,
+        AdminCommand::Token(t) => token(t, store).await,
+    }
+}
+
+/// Builds and validates an account from the options (no I/O).
+pub fn account_from_args(a: &AccountAddArgs) -> Result<NewAccount, CliError> {
+    let role = Role::parse(&a.role).ok_or_else(|| {
+        let all: Vec<_> = Role::ALL.iter().map(|r| r.code()).collect();
+        CliError::Refused(format!(
+            "--role : rôle inconnu, valeurs admises {}",
+            all.join(", ")
+        ))
+    })?;
+    let mut account = NewAccount::new(a.login.trim(), role);
+    account.siren = a
+        .siren
+        .as_deref()
+        .map(Siren::parse)
+        .transpose()
+        .map_err(refused)?;
+    account.sirets = a
+        .sirets
+        .iter()
+        .map(|s| Siret::parse(s.trim()))
+        .collect::<Result<_, _>>()
+        .map_err(refused)?;
+    account.rpps = a
+        .rpps
+        .as_deref()
+        .map(Rpps::parse)
+        .transpose()
+        .map_err(refused)?;
+    account.nir = a
+        .nir
+        .as_deref()
+        .map(|n| Nir::parse(n.trim()))
+        .transpose()
+        .map_err(refused)?;
+    account.natures = a
+        .natures
+        .iter()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| n.parse::<Nature>().map_err(refused))
+        .collect::<Result<_, _>>()?;
+    account.email = a.email.clone();
+    account.correspondent = a.correspondant;
+    account.validate().map_err(refused)?;
+    if let Some(p) = &a.password {
+        check_password(role, p)?;
+    }
+    Ok(account)
+}
+
+/// The length rule of `access.md` (the common-password list comes with authentication).
+fn check_password(role: Role, password: &str) -> Result<(), CliError> {
+    let min = role.min_password_len();
+    if password.chars().count() < min {
+        return Err(CliError::Refused(format!(
+            "--password : {min} caractères au moins pour le rôle {role}"
+        )));
+    }
+    Ok(())
+}
+
+async fn account_add(a: AccountAddArgs, store: &dyn Store) -> Result<(), CliError> {
+    let account = account_from_args(&a)?;
+    for s in &account.sirets {
+        if store.establishment(s).await?.is_none() {
+            return Err(CliError::Refused(format!(
+                "--siret {s} : établissement inconnu du registre"
+            )));
+        }
+    }
+    let hash = match a.password {
+        Some(p) => Some(
+            tokio::task::spawn_blocking(move || siseri_server::auth::hash_password(&p))
+                .await
+                .map_err(|e| CliError::Internal(e.to_string()))?
+                .map_err(|e| CliError::Internal(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let stored = store
+        .add_account(&account, hash.as_deref(), Utc::now())
+        .await?;
+    println!(
+        "Compte {} créé (rôle {}).",
+        stored.spec.login, stored.spec.role
+    );
+    Ok(())
+}
+
+async fn account_list(l: ListArgs, store: &dyn Store) -> Result<(), CliError> {
+    let accounts = store.accounts().await?;
+    if l.json {
+        let json = serde_json::to_string_pretty(&accounts)
+            .map_err(|e| CliError::Internal(e.to_string()))?;
+        println!("{json}");
+        return Ok(());
+    }
+    println!(
+        "{:<24} {:<20} {:<10} PÉRIMÈTRE",
+        "IDENTIFIANT", "RÔLE", "SIREN"
+    );
+    for a in accounts {
+        let s = &a.spec;
+        let mut scope: Vec<String> = s.sirets.iter().map(|x| format!("SIRET {x}")).collect();
+        scope.extend(s.rpps.iter().map(|r| format!("RPPS {r}")));
+        scope.extend(s.nir.iter().map(|_| "NIR renseigné".to_string()));
+        if !s.natures.is_empty() {
+            scope.push(format!(
+                "natures {}",
+                s.natures
+                    .iter()
+                    .map(|n| n.code())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
+        }
+        if s.correspondent {
+            scope.push("correspondant".into());
+        }
+        let siren = s.siren.as_ref().map(|x| x.to_string()).unwrap_or_default();
+        println!(
+            "{:<24} {:<20} {:<10} {}",
+            s.login,
+            s.role.code(),
+            siren,
+            scope.join(" ; ")
+        );
+    }
+    Ok(())
+}
+
+async fn establishment_add(e: EstablishmentAddArgs, store: &dyn Store) -> Result<(), CliError> {
+    let siret = Siret::parse(e.siret.trim()).map_err(refused)?;
+    let name = e.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(CliError::Refused("--name : 1 à 200 caractères".into()));
+    }
+    let new = NewEstablishment {
+        siret,
+        company_name: e.company_name.clone().unwrap_or_else(|| name.clone()),
+        name,
+        inb: e.inb,
+    };
+    let created = store.add_establishment(&new, Utc::now()).await?;
+    println!(
+        "Établissement {} « {} » créé{}.",
+        created.siret,
+        created.name,
+        if created.inb { " (INB)" } else { "" }
+    );
+    Ok(())
+}
+
+async fn establishment_list(l: ListArgs, store: &dyn Store) -> Result<(), CliError> {
+    let all = store.establishments().await?;
+    if l.json {
+        let json =
+            serde_json::to_string_pretty(&all).map_err(|e| CliError::Internal(e.to_string()))?;
+        println!("{json}");
+        return Ok(());
+    }
+    for e in all {
+        println!(
+            "{} {}{}",
+            e.siret,
+            e.name,
+            if e.inb { " (INB)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+async fn designate(d: DesignateArgs, store: &dyn Store, _clock: Clock) -> Result<(), CliError> {
+    let role = DesignationRole::parse(&d.role)
+        .ok_or_else(|| CliError::Refused("--role : MDT ou CRP attendu".into()))?;
+    let siret = Siret::parse(d.siret.trim()).map_err(refused)?;
+    let from = iso_date("--from", &d.from)?;
+    let to = d.to.as_deref().map(|t| iso_date("--to", t)).transpose()?;
+    if to.is_some_and(|t| t < from) {
+        return Err(CliError::Refused(
+            "--to : date postérieure ou égale à --from attendue".into(),
+        ));
+    }
+    let account = store
+        .account(d.login.trim())
+        .await?
+        .ok_or_else(|| CliError::Refused(format!("--login : compte {} inconnu", d.login.trim())))?;
+    let expected = match role {
+        DesignationRole::Physician => Role::Mdt,
+        DesignationRole::Advisor => Role::Crp,
+    };
+    if account.spec.role != expected {
+        return Err(CliError::Refused(format!(
+            "--login : le compte {} a le rôle {}, une désignation {} exige le rôle {}",
+            account.spec.login,
+            account.spec.role,
+            role.code(),
+            expected
+        )));
+    }
+    if store.establishment(&siret).await?.is_none() {
+        return Err(CliError::Refused(format!(
+            "--siret {siret} : établissement inconnu du registre"
+        )));
+    }
+    let new = NewDesignation {
+        login: account.spec.login.clone(),
+        role,
+        siret,
+        date_debut: from,
+        date_fin: to,
+    };
+    let created = store.add_designation(&new, Utc::now()).await?;
+    println!(
+        "{} désigné {} sur {} du {}{}.",
+        created.login,
+        created.role.code(),
+        created.siret,
+        created.date_debut,
+        created
+            .date_fin
+            .map(|f| format!(" au {f}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+async fn token(t: TokenArgs, store: &dyn Store) -> Result<(), CliError> {
+    if !(1..=siseri_server::auth::TOKEN_MAX_DAYS).contains(&t.days) {
+        return Err(CliError::Refused(format!(
+            "--days : entre 1 et {} jours",
+            siseri_server::auth::TOKEN_MAX_DAYS
+        )));
+    }
+    if store.account(t.login.trim()).await?.is_none() {
+        return Err(CliError::Refused(format!(
+            "--login : compte {} inconnu",
+            t.login.trim()
+        )));
+    }
+    let (token, hash) = siseri_server::auth::new_token();
+    let now = Utc::now();
+    store
+        .add_token(
+            t.login.trim(),
+            &hash,
+            now,
+            now + chrono::Duration::days(t.days),
+        )
+        .await?;
+    // The token alone on standard output, so that scripts can capture it.
+    println!("{token}");
+    eprintln!("Jeton valable {} jours ; il ne sera plus affiché.", t.days);
+    Ok(())
+}

@@ -1,0 +1,88 @@
+//! The command line: arguments (clap) and dispatch.
+
+use clap::{Args, Parser, Subcommand};
+use siseri_domain::Clock;
+use siseri_storage::{DatabaseUrl, Store};
+use std::sync::Arc;
+
+use crate::CliError;
+use crate::admin::AdminCommand;
+
+/// SISERI — registre national des doses des travailleurs exposés aux rayonnements ionisants.
+#[derive(Debug, Parser)]
+#[command(name = "siseri", version, about, long_about = None)]
+pub struct Cli {
+    /// Base de données : sqlite:CHEMIN (par défaut sqlite:siseri.db) ou postgres://…
+    #[arg(
+        long,
+        global = true,
+        env = "SISERI_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database: Option<String>,
+
+    /// La commande.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lance le serveur HTTP (pages, API /api/v1, /healthz).
+    Serve(ServeArgs),
+    /// Crée (ou réutilise) une base de démonstration réaliste, affiche les comptes, puis sert.
+    Demo(DemoArgs),
+    /// Administration : comptes, établissements, désignations, jetons d'API.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Options of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Adresse d'écoute.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+/// Options of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Adresse d'écoute.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Crée les données puis s'arrête, sans servir.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+/// Today's date, fixed by `SISERI_TODAY=AAAA-MM-JJ` (a testing aid) or the system's.
+pub fn clock() -> Result<Clock, CliError> {
+    let value = std::env::var("SISERI_TODAY").ok();
+    Clock::from_override(value.as_deref()).map_err(|e| CliError::Refused(e.to_string()))
+}
+
+/// Opens the database named on the command line, or `default`.
+pub async fn open(database: Option<&str>, default: &str) -> Result<Arc<dyn Store>, CliError> {
+    let url = DatabaseUrl::parse(database.unwrap_or(default))?;
+    tracing::info!(database = %url, "opening database");
+    Ok(siseri_storage::open(&url).await?)
+}
+
+/// Runs a parsed command.
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let clock = clock()?;
+    let db = cli.database.as_deref();
+    match cli.command {
+        Command::Serve(args) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::serve::serve(&args.listen, store, clock, None).await
+        }
+        Command::Demo(args) => crate::demo::run(db, &args, clock).await,
+        Command::Admin(cmd) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::admin::run(cmd, store.as_ref(), clock).await
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Serving until SIGTERM or Ctrl-C, then finishing the requests in flight.
+
+use std::sync::Arc;
+
+use siseri_domain::Clock;
+use siseri_server::AppState;
+use siseri_storage::Store;
+
+use crate::CliError;
+
+/// Binds `listen`, prints the URL (with `banner` after it), and serves.
+pub async fn serve(
+    listen: &str,
+    store: Arc<dyn Store>,
+    clock: Clock,
+    banner: Option<String>,
+) -> Result<(), CliError> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| CliError::Refused(format!("écoute impossible sur {listen} : {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    // The URL line is read by people and by the tests (which listen on port 0).
+    println!("SISERI écoute sur http://{addr}/");
+    if let Some(b) = banner {
+        println!("{b}");
+    }
+    tracing::info!(%addr, "listening");
+    siseri_server::serve(listener, AppState::new(store, clock), shutdown_signal())
+        .await
+        .map_err(|e| CliError::Internal(e.to_string()))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
