@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. First installs and starts, idempotently, every service
+# the tests need (today: PostgreSQL), then runs every test of the workspace on both
+# storage engines. Usage: scripts/test.sh [extra cargo test arguments]
+#
+# PostgreSQL: SISERI_TEST_POSTGRES names the server (default: the local one, trust
+# auth, user postgres). Each test creates its own database `siseri_t_…`; leftovers of
+# earlier runs are dropped first. An unreachable server fails the run: PostgreSQL
+# tests are never skipped silently. (SISERI_SKIP_POSTGRES=1 skips them on purpose,
+# loudly, for a machine without PostgreSQL.)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export SISERI_TEST_POSTGRES="${SISERI_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+pg_ready() {
+  psql "$SISERI_TEST_POSTGRES" -Atqc 'SELECT 1' >/dev/null 2>&1
+}
+
+ensure_postgres() {
+  if ! command -v psql >/dev/null 2>&1 || ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "test.sh: installing PostgreSQL (Debian package)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null
+  fi
+  if ! pg_ready; then
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    echo "test.sh: starting PostgreSQL $version…"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    for _ in $(seq 1 30); do
+      pg_ready && break
+      sleep 1
+    done
+  fi
+  if ! pg_ready; then
+    echo "test.sh: PostgreSQL cannot be reached at $SISERI_TEST_POSTGRES (trust authentication expected)." >&2
+    exit 1
+  fi
+}
+
+drop_test_databases() {
+  psql "$SISERI_TEST_POSTGRES" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'siseri\_t\_%'" |
+    while read -r db; do
+      psql "$SISERI_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null
+    done
+}
+
+if [ "${SISERI_SKIP_POSTGRES:-}" = 1 ]; then
+  echo "test.sh: WARNING: SISERI_SKIP_POSTGRES=1, the PostgreSQL tests will NOT run." >&2
+  unset SISERI_TEST_POSTGRES
+else
+  ensure_postgres
+  drop_test_databases
+  trap drop_test_databases EXIT
+fi
+
+cargo test --workspace --locked "$@"
