@@ -10,12 +10,19 @@ use siseri_storage::testing::{TestDb, every_engine};
 
 fn siseri() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_siseri"));
-    c.env_remove("SISERI_DATABASE_URL").env_remove("SISERI_TODAY").env_remove("SISERI_PASSWORD");
+    c.env_remove("SISERI_DATABASE_URL")
+        .env_remove("SISERI_TODAY")
+        .env_remove("SISERI_PASSWORD");
     c
 }
 
 fn run(db: &TestDb, args: &[&str]) -> Output {
-    siseri().arg("--database").arg(db.url.expose()).args(args).output().unwrap()
+    siseri()
+        .arg("--database")
+        .arg(db.url.expose())
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn stdout(o: &Output) -> String {
@@ -28,7 +35,13 @@ fn stderr(o: &Output) -> String {
 
 #[track_caller]
 fn assert_status(o: &Output, code: i32) {
-    assert_eq!(o.status.code(), Some(code), "stdout: {}\nstderr: {}", stdout(o), stderr(o));
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        stdout(o),
+        stderr(o)
+    );
 }
 
 #[test]
@@ -42,11 +55,32 @@ fn help_lists_every_command() {
     for word in ["account", "establishment", "designate", "token"] {
         assert!(stdout(&admin).contains(word), "{word}");
     }
-    let add = siseri().args(["admin", "account", "add", "--help"]).output().unwrap();
-    for word in ["--login", "--role", "--siren", "--siret", "--rpps", "--nir", "--natures", "--email", "--correspondant", "--password"] {
+    let add = siseri()
+        .args(["admin", "account", "add", "--help"])
+        .output()
+        .unwrap();
+    for word in [
+        "--login",
+        "--role",
+        "--siren",
+        "--siret",
+        "--rpps",
+        "--nir",
+        "--natures",
+        "--email",
+        "--correspondant",
+        "--password",
+    ] {
         assert!(stdout(&add).contains(word), "{word}");
     }
-    for sub in [&["serve", "--help"][..], &["demo", "--help"], &["admin", "designate", "--help"], &["admin", "token", "--help"], &["admin", "establishment", "add", "--help"], &["admin", "account", "list", "--help"]] {
+    for sub in [
+        &["serve", "--help"][..],
+        &["demo", "--help"],
+        &["admin", "designate", "--help"],
+        &["admin", "token", "--help"],
+        &["admin", "establishment", "add", "--help"],
+        &["admin", "account", "list", "--help"],
+    ] {
         assert_status(&siseri().args(sub).output().unwrap(), 0);
     }
 }
@@ -54,7 +88,13 @@ fn help_lists_every_command() {
 #[test]
 fn usage_errors_exit_with_status_2() {
     assert_status(&siseri().arg("frobnicate").output().unwrap(), 2);
-    assert_status(&siseri().args(["admin", "account", "add", "--role", "ADMIN"]).output().unwrap(), 2);
+    assert_status(
+        &siseri()
+            .args(["admin", "account", "add", "--role", "ADMIN"])
+            .output()
+            .unwrap(),
+        2,
+    );
     assert_status(&siseri().args(["serve", "--nope"]).output().unwrap(), 2);
 }
 
@@ -62,46 +102,330 @@ fn usage_errors_exit_with_status_2() {
 async fn admin_commands_on_every_engine() {
     for db in every_engine().await {
         let siret = "73282932000074";
-        assert_status(&run(&db, &["admin", "establishment", "add", "--siret", siret, "--name", "CHU de Valmont"]), 0);
-        assert_status(&run(&db, &["admin", "establishment", "add", "--siret", "44306184100047", "--name", "Centrale", "--inb"]), 0);
-        let again = run(&db, &["admin", "establishment", "add", "--siret", siret, "--name", "x"]);
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "establishment",
+                    "add",
+                    "--siret",
+                    siret,
+                    "--name",
+                    "CHU de Valmont",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "establishment",
+                    "add",
+                    "--siret",
+                    "44306184100047",
+                    "--name",
+                    "Centrale",
+                    "--inb",
+                ],
+            ),
+            0,
+        );
+        let again = run(
+            &db,
+            &[
+                "admin",
+                "establishment",
+                "add",
+                "--siret",
+                siret,
+                "--name",
+                "x",
+            ],
+        );
         assert_status(&again, 1);
         assert!(stderr(&again).contains("conflit"));
-        let bad = run(&db, &["admin", "establishment", "add", "--siret", "73282932000079", "--name", "x"]);
+        let bad = run(
+            &db,
+            &[
+                "admin",
+                "establishment",
+                "add",
+                "--siret",
+                "73282932000079",
+                "--name",
+                "x",
+            ],
+        );
         assert_status(&bad, 1);
         assert!(stderr(&bad).contains("SIRET"), "{}", stderr(&bad));
         let listed = run(&db, &["admin", "establishment", "list"]);
         assert!(stdout(&listed).contains("Centrale (INB)"));
 
-        let no_siren = run(&db, &["admin", "account", "add", "--login", "rh.chu", "--role", "EMPLOYEUR"]);
+        let no_siren = run(
+            &db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "rh.chu",
+                "--role",
+                "EMPLOYEUR",
+            ],
+        );
         assert_status(&no_siren, 1);
         assert!(stderr(&no_siren).contains("--siren"));
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "rh.chu", "--role", "employeur", "--siren", "732829320", "--siret", siret, "--correspondant"]), 0);
-        let other_company = run(&db, &["admin", "account", "add", "--login", "rh.autre", "--role", "EMPLOYEUR", "--siren", "732829320", "--siret", "44306184100047"]);
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "rh.chu",
+                    "--role",
+                    "employeur",
+                    "--siren",
+                    "732829320",
+                    "--siret",
+                    siret,
+                    "--correspondant",
+                ],
+            ),
+            0,
+        );
+        let other_company = run(
+            &db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "rh.autre",
+                "--role",
+                "EMPLOYEUR",
+                "--siren",
+                "732829320",
+                "--siret",
+                "44306184100047",
+            ],
+        );
         assert_status(&other_company, 1);
-        let no_rpps = run(&db, &["admin", "account", "add", "--login", "dr.martin", "--role", "MDT"]);
+        let no_rpps = run(
+            &db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "dr.martin",
+                "--role",
+                "MDT",
+            ],
+        );
         assert_status(&no_rpps, 1);
         assert!(stderr(&no_rpps).contains("--rpps"));
-        let short = run(&db, &["admin", "account", "add", "--login", "dr.martin", "--role", "MDT", "--rpps", "10000000009", "--password", "trop-court-12"]);
+        let short = run(
+            &db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "dr.martin",
+                "--role",
+                "MDT",
+                "--rpps",
+                "10000000009",
+                "--password",
+                "trop-court-12",
+            ],
+        );
         assert_status(&short, 1);
         assert!(stderr(&short).contains("15 caractères"));
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "dr.martin", "--role", "MDT", "--rpps", "10000000009", "--password", "un mot de passe assez long", "--email", "dr@example.fr"]), 0);
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "labo", "--role", "ORGANISME", "--siren", "443061841", "--natures", "EXTERNE,radon"]), 0);
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "camille", "--role", "TRAVAILLEUR", "--nir", "2951099126111"]), 0);
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "bad", "--role", "ORGANISME", "--siren", "443061841", "--natures", "ESTIMATION_MDT"]), 1);
-        assert_status(&run(&db, &["admin", "account", "add", "--login", "x", "--role", "ROI"]), 1);
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "dr.martin",
+                    "--role",
+                    "MDT",
+                    "--rpps",
+                    "10000000009",
+                    "--password",
+                    "un mot de passe assez long",
+                    "--email",
+                    "dr@example.fr",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "labo",
+                    "--role",
+                    "ORGANISME",
+                    "--siren",
+                    "443061841",
+                    "--natures",
+                    "EXTERNE,radon",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "camille",
+                    "--role",
+                    "TRAVAILLEUR",
+                    "--nir",
+                    "2951099126111",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "bad",
+                    "--role",
+                    "ORGANISME",
+                    "--siren",
+                    "443061841",
+                    "--natures",
+                    "ESTIMATION_MDT",
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &["admin", "account", "add", "--login", "x", "--role", "ROI"],
+            ),
+            1,
+        );
 
         let account = db.store.account("labo").await.unwrap().unwrap();
         assert_eq!(account.spec.natures.len(), 2);
         let hash = db.store.password_hash("dr.martin").await.unwrap().unwrap();
         assert!(hash.starts_with("$argon2id$") && !hash.contains("assez long"));
 
-        assert_status(&run(&db, &["admin", "designate", "--role", "MDT", "--login", "dr.martin", "--siret", siret, "--from", "2025-01-01"]), 0);
-        let wrong_role = run(&db, &["admin", "designate", "--role", "CRP", "--login", "dr.martin", "--siret", siret, "--from", "2025-01-01"]);
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "designate",
+                    "--role",
+                    "MDT",
+                    "--login",
+                    "dr.martin",
+                    "--siret",
+                    siret,
+                    "--from",
+                    "2025-01-01",
+                ],
+            ),
+            0,
+        );
+        let wrong_role = run(
+            &db,
+            &[
+                "admin",
+                "designate",
+                "--role",
+                "CRP",
+                "--login",
+                "dr.martin",
+                "--siret",
+                siret,
+                "--from",
+                "2025-01-01",
+            ],
+        );
         assert_status(&wrong_role, 1);
-        assert_status(&run(&db, &["admin", "designate", "--role", "MDT", "--login", "dr.martin", "--siret", siret, "--from", "01/01/2025"]), 1);
-        assert_status(&run(&db, &["admin", "designate", "--role", "MDT", "--login", "dr.martin", "--siret", siret, "--from", "2025-01-01", "--to", "2024-01-01"]), 1);
-        assert_status(&run(&db, &["admin", "designate", "--role", "MDT", "--login", "ghost", "--siret", siret, "--from", "2025-01-01"]), 1);
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "designate",
+                    "--role",
+                    "MDT",
+                    "--login",
+                    "dr.martin",
+                    "--siret",
+                    siret,
+                    "--from",
+                    "01/01/2025",
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "designate",
+                    "--role",
+                    "MDT",
+                    "--login",
+                    "dr.martin",
+                    "--siret",
+                    siret,
+                    "--from",
+                    "2025-01-01",
+                    "--to",
+                    "2024-01-01",
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "designate",
+                    "--role",
+                    "MDT",
+                    "--login",
+                    "ghost",
+                    "--siret",
+                    siret,
+                    "--from",
+                    "2025-01-01",
+                ],
+            ),
+            1,
+        );
         let designations = db.store.designations_of("dr.martin").await.unwrap();
         assert_eq!(designations.len(), 1);
 
@@ -109,19 +433,35 @@ async fn admin_commands_on_every_engine() {
         assert_status(&token, 0);
         let token = stdout(&token).trim().to_string();
         assert!(token.starts_with("siseri_"), "{token}");
-        let stored = db.store.token(&siseri_server::auth::token_hash(&token)).await.unwrap().unwrap();
+        let stored = db
+            .store
+            .token(&siseri_server::auth::token_hash(&token))
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(stored.account.spec.login, "dr.martin");
         assert!(stored.expires_at <= chrono::Utc::now() + chrono::Duration::days(90));
         assert_status(&run(&db, &["admin", "token", "--login", "ghost"]), 1);
-        assert_status(&run(&db, &["admin", "token", "--login", "dr.martin", "--days", "91"]), 1);
+        assert_status(
+            &run(
+                &db,
+                &["admin", "token", "--login", "dr.martin", "--days", "91"],
+            ),
+            1,
+        );
 
         let list = run(&db, &["admin", "account", "list"]);
         assert_status(&list, 0);
         for login in ["camille", "dr.martin", "labo", "rh.chu"] {
             assert!(stdout(&list).contains(login));
         }
-        assert!(!stdout(&list).contains("2951099126111"), "a NIR is never listed");
-        let json: serde_json::Value = serde_json::from_str(&stdout(&run(&db, &["admin", "account", "list", "--json"]))).unwrap();
+        assert!(
+            !stdout(&list).contains("2951099126111"),
+            "a NIR is never listed"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&stdout(&run(&db, &["admin", "account", "list", "--json"])))
+                .unwrap();
         assert_eq!(json.as_array().unwrap().len(), 4);
     }
 }
@@ -130,17 +470,44 @@ async fn admin_commands_on_every_engine() {
 fn database_comes_from_the_environment_or_defaults_to_a_local_file() {
     let dir = std::env::temp_dir().join(format!("siseri-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let o = siseri().current_dir(&dir).args(["admin", "account", "list"]).output().unwrap();
+    let o = siseri()
+        .current_dir(&dir)
+        .args(["admin", "account", "list"])
+        .output()
+        .unwrap();
     assert_status(&o, 0);
-    assert!(dir.join("siseri.db").exists(), "default sqlite:siseri.db in the working directory");
+    assert!(
+        dir.join("siseri.db").exists(),
+        "default sqlite:siseri.db in the working directory"
+    );
     let env_db = format!("sqlite:{}", dir.join("other.db").display());
-    let o = siseri().env("SISERI_DATABASE_URL", &env_db).args(["admin", "establishment", "list"]).output().unwrap();
+    let o = siseri()
+        .env("SISERI_DATABASE_URL", &env_db)
+        .args(["admin", "establishment", "list"])
+        .output()
+        .unwrap();
     assert_status(&o, 0);
     assert!(dir.join("other.db").exists());
-    let o = siseri().args(["--database", "mysql://u:secret@h/db", "admin", "account", "list"]).output().unwrap();
+    let o = siseri()
+        .args([
+            "--database",
+            "mysql://u:secret@h/db",
+            "admin",
+            "account",
+            "list",
+        ])
+        .output()
+        .unwrap();
     assert_status(&o, 1);
-    assert!(!stderr(&o).contains("secret"), "passwords are never printed");
-    let o = siseri().env("SISERI_TODAY", "31/12/2025").args(["--database", &env_db, "admin", "account", "list"]).output().unwrap();
+    assert!(
+        !stderr(&o).contains("secret"),
+        "passwords are never printed"
+    );
+    let o = siseri()
+        .env("SISERI_TODAY", "31/12/2025")
+        .args(["--database", &env_db, "admin", "account", "list"])
+        .output()
+        .unwrap();
     assert_status(&o, 1);
     assert!(stderr(&o).contains("SISERI_TODAY"));
     let _ = std::fs::remove_dir_all(&dir);
@@ -154,7 +521,12 @@ struct Server {
 }
 
 fn spawn(args: &[&str]) -> Server {
-    let mut child = siseri().args(args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = siseri()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut banner = Vec::new();
     let base = loop {
@@ -166,13 +538,23 @@ fn spawn(args: &[&str]) -> Server {
     };
     // Keep reading the banner in the background so the child never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Server { child, base, banner }
+    Server {
+        child,
+        base,
+        banner,
+    }
 }
 
 impl Server {
     fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(
+            Command::new("kill")
+                .args(["-TERM", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
         self.child.wait().unwrap()
     }
 }
@@ -191,19 +573,32 @@ async fn demo_serves_home_and_openapi_then_stops_gracefully() {
     assert_eq!(home.status(), 200);
     let html = home.text().await.unwrap();
     assert!(html.contains("travailleurs suivis"));
-    let doc: serde_json::Value = get(&format!("{}/api/v1/openapi.json", server.base)).await.json().await.unwrap();
+    let doc: serde_json::Value = get(&format!("{}/api/v1/openapi.json", server.base))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-    let health: serde_json::Value = get(&format!("{}/healthz", server.base)).await.json().await.unwrap();
+    let health: serde_json::Value = get(&format!("{}/healthz", server.base))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["statut"], "ok");
     let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0: {status}");
 
     // What the demo created.
-    let store = siseri_storage::open(&siseri_storage::DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    let store = siseri_storage::open(&siseri_storage::DatabaseUrl::parse(&url).unwrap())
+        .await
+        .unwrap();
     check_demo(store.as_ref()).await;
 
     // A second run reuses the database.
-    let again = siseri().args(["--database", &url, "demo", "--no-serve"]).output().unwrap();
+    let again = siseri()
+        .args(["--database", &url, "demo", "--no-serve"])
+        .output()
+        .unwrap();
     assert_status(&again, 0);
     assert!(stderr(&again).contains("réutilisée"));
     assert!(stdout(&again).contains("siseri-demo-admin"));
@@ -217,7 +612,10 @@ async fn check_demo(store: &dyn siseri_storage::Store) {
     assert_eq!(store.worker_count().await.unwrap(), 200);
     let accounts = store.accounts().await.unwrap();
     for role in siseri_domain::Role::ALL {
-        assert!(accounts.iter().any(|a| a.spec.role == *role), "no demo account for {role}");
+        assert!(
+            accounts.iter().any(|a| a.spec.role == *role),
+            "no demo account for {role}"
+        );
     }
     let establishments = store.establishments().await.unwrap();
     let inb = establishments.iter().find(|e| e.inb).expect("an INB site");
@@ -226,7 +624,10 @@ async fn check_demo(store: &dyn siseri_storage::Store) {
     let readings = store.readings(&plant_workers[0].nir).await.unwrap();
     assert!(!readings.is_empty(), "operational dosimetry at the INB");
 
-    let worker = accounts.iter().find(|a| a.spec.role == siseri_domain::Role::Travailleur).unwrap();
+    let worker = accounts
+        .iter()
+        .find(|a| a.spec.role == siseri_domain::Role::Travailleur)
+        .unwrap();
     let nir = worker.spec.nir.clone().unwrap();
     let results = store.results(&nir).await.unwrap();
     assert!(results.len() >= 30, "three years of monthly results");
@@ -235,14 +636,19 @@ async fn check_demo(store: &dyn siseri_storage::Store) {
     let mut monthly = std::collections::BTreeMap::<i32, i64>::new();
     for r in &results {
         let v = &r.current().unwrap().values;
-        *monthly.entry(v.date_fin.year() * 12 + v.date_fin.month() as i32).or_default() += v.counted_usv();
+        *monthly
+            .entry(v.date_fin.year() * 12 + v.date_fin.month() as i32)
+            .or_default() += v.counted_usv();
     }
     let max_rolling = monthly
         .keys()
         .map(|m| monthly.range(m - 11..=*m).map(|(_, d)| d).sum::<i64>())
         .max()
         .unwrap();
-    assert!(max_rolling > 20_000, "the demo's exceedance: {max_rolling} µSv");
+    assert!(
+        max_rolling > 20_000,
+        "the demo's exceedance: {max_rolling} µSv"
+    );
     assert!(store.result_version_count().await.unwrap() > 7000);
 }
 
@@ -255,9 +661,19 @@ async fn demo_and_serve_on_postgresql() {
     let o = run(&db, &["demo", "--no-serve"]);
     assert_status(&o, 0);
     check_demo(db.store.as_ref()).await;
-    let server = spawn(&["--database", db.url.expose(), "serve", "--listen", "127.0.0.1:0"]);
+    let server = spawn(&[
+        "--database",
+        db.url.expose(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert!(server.banner.is_empty());
-    let health: serde_json::Value = get(&format!("{}/healthz", server.base)).await.json().await.unwrap();
+    let health: serde_json::Value = get(&format!("{}/healthz", server.base))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(health["base"], "postgresql");
     assert!(server.terminate().success());
 }
