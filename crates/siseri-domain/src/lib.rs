@@ -9,6 +9,7 @@ pub mod account;
 pub mod clock;
 pub mod codes;
 pub mod ids;
+pub mod journal;
 pub mod nomenclature;
 pub mod result;
 pub mod worker;

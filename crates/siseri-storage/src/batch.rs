@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use siseri_domain::codes::{Nature, Position, Quantity, TransmissionFormat};
 use siseri_domain::ids::{Nir, Siren, Siret};
+use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{ReadingKey, ReadingValues, Reference, ResultValues, Sender};
 use siseri_domain::worker::{AttachmentTerms, NewWorker};
 
@@ -98,13 +99,16 @@ pub enum WriteOp {
     },
 }
 
-/// Writes applied together, by one author at one instant.
+/// Writes applied together, by one author at one instant, journaled as one entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteBatch {
     /// Login of the account writing.
     pub author: String,
     /// When.
     pub at: DateTime<Utc>,
+    /// The journal entry of the batch (written in the same transaction); the ids of the
+    /// workers the operations touch are added to it.
+    pub event: JournalEvent,
     /// The transmission, if the batch comes from one.
     pub transmission: Option<NewTransmission>,
     /// The writes, in order.
@@ -112,11 +116,15 @@ pub struct WriteBatch {
 }
 
 impl WriteBatch {
-    /// An empty batch.
+    /// An empty batch, journaled as a write (`ECRITURE`) of a worker's record; callers
+    /// refine `event` (data kind, role, detail).
     pub fn new(author: impl Into<String>, at: DateTime<Utc>) -> Self {
+        let author = author.into();
+        let event = JournalEvent::new(at, &author, "ECRITURE", "DOSSIER");
         WriteBatch {
-            author: author.into(),
+            author,
             at,
+            event,
             transmission: None,
             ops: Vec::new(),
         }
@@ -128,6 +136,8 @@ impl WriteBatch {
 pub struct BatchOutcome {
     /// The transmission's id.
     pub transmission_id: Option<i64>,
+    /// The journal entry's sequence number.
+    pub journal_seq: i64,
     /// For each operation, the id of the row it created or extended
     /// (worker, attachment, result or reading id).
     pub ids: Vec<i64>,

@@ -8,6 +8,7 @@
 
 mod batch;
 mod error;
+pub mod journal;
 mod rows;
 mod sql;
 mod store;

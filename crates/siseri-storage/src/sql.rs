@@ -28,6 +28,7 @@ macro_rules! sql_store {
             OperationalQuantity, OtherExposure, Position, Quantity, ResultStatus, Sex,
         };
         use siseri_domain::ids::{Nir, Siren, Siret};
+        use siseri_domain::journal::{self, JournalEntry, JournalEvent};
         use siseri_domain::result::{
             DoseResult, OperationalReading, ReadingKey, ReadingValues, Reference, ResultValues,
             ResultVersion, Sender,
@@ -54,6 +55,100 @@ macro_rules! sql_store {
         }
 
         impl $store {
+            /// Begins a write transaction by locking the journal head: every write is
+            /// journaled, and taking the write lock first spares SQLite a failed upgrade.
+            async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE journal_head SET entries = entries WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(tx)
+            }
+
+            /// Chains `events` after the head, in the caller's transaction.
+            async fn append_in_tx(tx: &mut Tx<'_>, events: &[JournalEvent]) -> Result<i64, StoreError> {
+                let row = sqlx::query("SELECT entries, head FROM journal_head WHERE id = 1")
+                    .fetch_one(&mut **tx)
+                    .await?;
+                let mut seq: i64 = row.try_get("entries")?;
+                let mut head: String = row.try_get("head")?;
+                for event in events {
+                    let entry = journal::chain(seq, &head, event.clone());
+                    let mut ids = entry.event.worker_ids.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    let workers: Vec<String> = entry.event.worker_ids.iter().map(i64::to_string).collect();
+                    sqlx::query(
+                        "INSERT INTO journal (seq, at, actor, role, action, data_kind, workers, outcome, \
+                         mission, detail, prev_hash, hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    )
+                    .bind(entry.seq)
+                    .bind(entry.event.at)
+                    .bind(&entry.event.actor)
+                    .bind(&entry.event.role)
+                    .bind(&entry.event.action)
+                    .bind(&entry.event.data_kind)
+                    .bind(workers.join(","))
+                    .bind(&entry.event.outcome)
+                    .bind(&entry.event.mission)
+                    .bind(&entry.event.detail)
+                    .bind(&entry.prev_hash)
+                    .bind(&entry.hash)
+                    .execute(&mut **tx)
+                    .await?;
+                    for id in ids {
+                        sqlx::query("INSERT INTO journal_workers (worker_id, seq) VALUES ($1, $2)")
+                            .bind(id)
+                            .bind(entry.seq)
+                            .execute(&mut **tx)
+                            .await?;
+                    }
+                    seq = entry.seq;
+                    head = entry.hash;
+                }
+                sqlx::query("UPDATE journal_head SET entries = $1, head = $2 WHERE id = 1")
+                    .bind(seq)
+                    .bind(&head)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(seq)
+            }
+
+            fn journal_row(row: &$row) -> Result<JournalEntry, StoreError> {
+                let workers: String = row.try_get("workers")?;
+                let worker_ids = workers
+                    .split(',')
+                    .filter(|w| !w.is_empty())
+                    .map(|w| w.parse::<i64>().map_err(|_| StoreError::Corrupt(format!("journal : travailleurs « {workers} »"))))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(JournalEntry {
+                    seq: row.try_get("seq")?,
+                    event: JournalEvent {
+                        at: row.try_get("at")?,
+                        actor: row.try_get("actor")?,
+                        role: row.try_get("role")?,
+                        action: row.try_get("action")?,
+                        data_kind: row.try_get("data_kind")?,
+                        worker_ids,
+                        outcome: row.try_get("outcome")?,
+                        mission: row.try_get("mission")?,
+                        detail: row.try_get("detail")?,
+                    },
+                    prev_hash: row.try_get("prev_hash")?,
+                    hash: row.try_get("hash")?,
+                })
+            }
+
+            /// The worker a result, attachment or reading belongs to.
+            async fn owner(tx: &mut Tx<'_>, sql: &'static str, id: i64) -> Result<i64, StoreError> {
+                let row = sqlx::query(sql).bind(id).fetch_optional(&mut **tx).await?;
+                match row {
+                    Some(r) => Ok(r.try_get("worker_id")?),
+                    None => Err(StoreError::NotFound(format!("élément {id}"))),
+                }
+            }
+
             fn establishment_row(row: &$row) -> Result<Establishment, StoreError> {
                 Ok(Establishment {
                     id: row.try_get("id")?,
@@ -291,7 +386,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn apply(tx: &mut Tx<'_>, op: &WriteOp, stamp: &Stamp<'_>) -> Result<i64, StoreError> {
+            async fn apply(tx: &mut Tx<'_>, op: &WriteOp, stamp: &Stamp<'_>) -> Result<(i64, i64), StoreError> {
                 let at = stamp.at;
                 match op {
                     WriteOp::EnsureWorker(w) => {
@@ -307,7 +402,8 @@ macro_rules! sql_store {
                         .bind(at)
                         .execute(&mut **tx)
                         .await?;
-                        Self::worker_id(tx, &w.nir).await
+                        let id = Self::worker_id(tx, &w.nir).await?;
+                        Ok((id, id))
                     }
                     WriteOp::AddAttachment { nir, siret, terms } => {
                         let worker = Self::worker_id(tx, nir).await?;
@@ -323,7 +419,7 @@ macro_rules! sql_store {
                         .await?;
                         let id: i64 = row.try_get("id")?;
                         Self::insert_attachment_version(tx, id, 1, terms, stamp).await?;
-                        Ok(id)
+                        Ok((id, worker))
                     }
                     WriteOp::AddAttachmentVersion { attachment_id, after_version, terms } => {
                         let next = Self::check_latest(
@@ -332,7 +428,8 @@ macro_rules! sql_store {
                             *attachment_id, *after_version, "rattachement",
                         ).await?;
                         Self::insert_attachment_version(tx, *attachment_id, next, terms, stamp).await?;
-                        Ok(*attachment_id)
+                        let worker = Self::owner(tx, "SELECT worker_id FROM attachments WHERE id = $1", *attachment_id).await?;
+                        Ok((*attachment_id, worker))
                     }
                     WriteOp::AddResult { sender, reference, nir, siret, nature, quantity, position, values, justification } => {
                         let worker = Self::worker_id(tx, nir).await?;
@@ -354,7 +451,7 @@ macro_rules! sql_store {
                         .await?;
                         let id: i64 = row.try_get("id")?;
                         Self::insert_result_version(tx, id, 1, values, justification.as_deref(), stamp).await?;
-                        Ok(id)
+                        Ok((id, worker))
                     }
                     WriteOp::AddResultVersion { result_id, after_version, values, justification } => {
                         let next = Self::check_latest(
@@ -363,7 +460,8 @@ macro_rules! sql_store {
                             *result_id, *after_version, "résultat",
                         ).await?;
                         Self::insert_result_version(tx, *result_id, next, values, justification.as_deref(), stamp).await?;
-                        Ok(*result_id)
+                        let worker = Self::owner(tx, "SELECT worker_id FROM dose_results WHERE id = $1", *result_id).await?;
+                        Ok((*result_id, worker))
                     }
                     WriteOp::AddReading { key, site_inb, values } => {
                         let worker = Self::worker_id(tx, &key.nir).await?;
@@ -385,7 +483,7 @@ macro_rules! sql_store {
                         .await?;
                         let id: i64 = row.try_get("id")?;
                         Self::insert_reading_version(tx, id, 1, values, stamp).await?;
-                        Ok(id)
+                        Ok((id, worker))
                     }
                     WriteOp::AddReadingVersion { reading_id, after_version, values } => {
                         let next = Self::check_latest(
@@ -394,7 +492,8 @@ macro_rules! sql_store {
                             *reading_id, *after_version, "mesure opérationnelle",
                         ).await?;
                         Self::insert_reading_version(tx, *reading_id, next, values, stamp).await?;
-                        Ok(*reading_id)
+                        let worker = Self::owner(tx, "SELECT worker_id FROM operational_readings WHERE id = $1", *reading_id).await?;
+                        Ok((*reading_id, worker))
                     }
                 }
             }
@@ -411,8 +510,9 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn add_establishment(&self, e: &NewEstablishment, at: DateTime<Utc>) -> Result<Establishment, StoreError> {
-                let mut tx = self.pool.begin().await?;
+            async fn add_establishment(&self, e: &NewEstablishment, audit: &JournalEvent) -> Result<Establishment, StoreError> {
+                let at = audit.at;
+                let mut tx = self.begin_write().await?;
                 sqlx::query("INSERT INTO companies (siren, name) VALUES ($1, $2) ON CONFLICT (siren) DO NOTHING")
                     .bind(e.siret.siren().as_str())
                     .bind(&e.company_name)
@@ -430,6 +530,7 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let created = Self::establishment_row(&row)?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await?;
                 Ok(created)
             }
@@ -458,9 +559,10 @@ macro_rules! sql_store {
                     .transpose()
             }
 
-            async fn add_account(&self, a: &NewAccount, password_hash: Option<&str>, at: DateTime<Utc>) -> Result<Account, StoreError> {
+            async fn add_account(&self, a: &NewAccount, password_hash: Option<&str>, audit: &JournalEvent) -> Result<Account, StoreError> {
+                let at = audit.at;
                 let natures: Vec<&str> = a.natures.iter().map(|n| n.code()).collect();
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let row = sqlx::query(
                     "INSERT INTO accounts (login, role, siren, rpps, nir, natures, email, correspondent, \
                      password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -485,6 +587,7 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await?;
                 }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await?;
                 Ok(Account { id, spec: a.clone() })
             }
@@ -524,8 +627,9 @@ macro_rules! sql_store {
                 })
             }
 
-            async fn add_token(&self, login: &str, token_hash: &str, at: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<i64, StoreError> {
-                let mut tx = self.pool.begin().await?;
+            async fn add_token(&self, login: &str, token_hash: &str, expires_at: DateTime<Utc>, audit: &JournalEvent) -> Result<i64, StoreError> {
+                let at = audit.at;
+                let mut tx = self.begin_write().await?;
                 let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", login, "compte").await?;
                 let row = sqlx::query(
                     "INSERT INTO api_tokens (account_id, token_hash, created_at, expires_at) \
@@ -537,6 +641,7 @@ macro_rules! sql_store {
                 .bind(expires_at)
                 .fetch_one(&mut *tx)
                 .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await?;
                 Ok(row.try_get("id")?)
             }
@@ -563,8 +668,9 @@ macro_rules! sql_store {
                 }))
             }
 
-            async fn add_designation(&self, d: &NewDesignation, at: DateTime<Utc>) -> Result<Designation, StoreError> {
-                let mut tx = self.pool.begin().await?;
+            async fn add_designation(&self, d: &NewDesignation, audit: &JournalEvent) -> Result<Designation, StoreError> {
+                let at = audit.at;
+                let mut tx = self.begin_write().await?;
                 let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", &d.login, "compte").await?;
                 let est = Self::establishment_id(&mut tx, &d.siret).await?;
                 let row = sqlx::query(
@@ -579,6 +685,7 @@ macro_rules! sql_store {
                 .bind(at)
                 .fetch_one(&mut *tx)
                 .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await?;
                 Ok(Designation {
                     id: row.try_get("id")?,
@@ -751,10 +858,50 @@ macro_rules! sql_store {
                 Ok(row.try_get("n")?)
             }
 
+            async fn append_journal(&self, events: &[JournalEvent]) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                Self::append_in_tx(&mut tx, events).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn journal_page(&self, after_seq: i64, limit: i64) -> Result<Vec<JournalEntry>, StoreError> {
+                let found = sqlx::query("SELECT * FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2")
+                    .bind(after_seq)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                found.iter().map(Self::journal_row).collect()
+            }
+
+            async fn journal_head(&self) -> Result<(i64, String), StoreError> {
+                let row = sqlx::query("SELECT entries, head FROM journal_head WHERE id = 1")
+                    .fetch_optional(&self.pool)
+                    .await?;
+                match row {
+                    Some(r) => Ok((r.try_get("entries")?, r.try_get("head")?)),
+                    // A removed head row is itself a sign of tampering: report an empty head.
+                    None => Ok((-1, String::new())),
+                }
+            }
+
+            async fn journal_of_worker(&self, worker_id: i64, limit: i64) -> Result<Vec<JournalEntry>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT j.* FROM journal j JOIN journal_workers w ON w.seq = j.seq \
+                     WHERE w.worker_id = $1 ORDER BY j.seq DESC LIMIT $2",
+                )
+                .bind(worker_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::journal_row).collect()
+            }
+
             async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError> {
                 // Dropping `tx` on any error rolls everything back.
-                let mut tx = self.pool.begin().await?;
+                let mut tx = self.begin_write().await?;
                 let mut outcome = BatchOutcome::default();
+                let mut touched: Vec<i64> = Vec::new();
                 if let Some(t) = &batch.transmission {
                     let row = sqlx::query(
                         "INSERT INTO transmissions (format, sender_siren, login, received_at, file_sha256, report) \
@@ -772,9 +919,18 @@ macro_rules! sql_store {
                 }
                 for op in &batch.ops {
                     let stamp = Stamp { author: &batch.author, at: batch.at, transmission_id: outcome.transmission_id };
-                    let id = Self::apply(&mut tx, op, &stamp).await?;
+                    let (id, worker) = Self::apply(&mut tx, op, &stamp).await?;
                     outcome.ids.push(id);
+                    touched.push(worker);
                 }
+                let mut event = batch.event.clone();
+                touched.sort_unstable();
+                touched.dedup();
+                event.worker_ids.extend(touched);
+                if let Some(t) = outcome.transmission_id {
+                    event.detail.get_or_insert_with(|| format!("transmission {t}"));
+                }
+                outcome.journal_seq = Self::append_in_tx(&mut tx, std::slice::from_ref(&event)).await?;
                 tx.commit().await?;
                 Ok(outcome)
             }

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use siseri_domain::account::{Account, NewAccount};
 use siseri_domain::ids::{Nir, Siret};
+use siseri_domain::journal::{JournalEntry, JournalEvent};
 use siseri_domain::result::{DoseResult, OperationalReading, Reference, Sender};
 use siseri_domain::worker::{
     Attachment, Company, Designation, DesignationRole, Establishment, Worker,
@@ -67,7 +68,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn add_establishment(
         &self,
         e: &NewEstablishment,
-        at: DateTime<Utc>,
+        audit: &JournalEvent,
     ) -> Result<Establishment, StoreError>;
     /// One establishment.
     async fn establishment(&self, siret: &Siret) -> Result<Option<Establishment>, StoreError>;
@@ -83,7 +84,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         a: &NewAccount,
         password_hash: Option<&str>,
-        at: DateTime<Utc>,
+        audit: &JournalEvent,
     ) -> Result<Account, StoreError>;
     /// One account.
     async fn account(&self, login: &str) -> Result<Option<Account>, StoreError>;
@@ -96,8 +97,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         &self,
         login: &str,
         token_hash: &str,
-        at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+        audit: &JournalEvent,
     ) -> Result<i64, StoreError>;
     /// Finds a token by its hash (expiry and revocation are the caller's to check).
     async fn token(&self, token_hash: &str) -> Result<Option<StoredToken>, StoreError>;
@@ -105,10 +106,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- designations ---
 
     /// Records a designation. NotFound if the account or establishment is unknown.
+    /// Every write method journals its `audit` event in the same transaction.
     async fn add_designation(
         &self,
         d: &NewDesignation,
-        at: DateTime<Utc>,
+        audit: &JournalEvent,
     ) -> Result<Designation, StoreError>;
     /// The designations held by an account.
     async fn designations_of(&self, login: &str) -> Result<Vec<Designation>, StoreError>;
@@ -142,6 +144,25 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     // --- writes ---
 
-    /// Applies a batch in one transaction: all of it, or nothing.
+    /// Applies a batch in one transaction, with its journal entry: all of it, or nothing.
     async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError>;
+
+    // --- journal ---
+
+    /// Appends entries (reads, refusals, logins) in one transaction.
+    async fn append_journal(&self, events: &[JournalEvent]) -> Result<(), StoreError>;
+    /// Entries after `after_seq`, in order, at most `limit`.
+    async fn journal_page(
+        &self,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
+    /// The count and head hash kept apart from the entries.
+    async fn journal_head(&self) -> Result<(i64, String), StoreError>;
+    /// A worker's entries, newest first, at most `limit`.
+    async fn journal_of_worker(
+        &self,
+        worker_id: i64,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>, StoreError>;
 }

@@ -182,6 +182,9 @@ macro_rules! conformance_tests {
             batch_is_all_or_nothing,
             duplicate_reference_rolls_back_the_batch,
             dates_and_instants_round_trip,
+            writes_and_reads_are_journaled,
+            journal_tampering_is_detected,
+            journal_head_tampering_is_detected,
         );
     };
 }

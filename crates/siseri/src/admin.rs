@@ -6,6 +6,7 @@ use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::Nature;
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
+use siseri_domain::journal::JournalEvent;
 use siseri_domain::worker::DesignationRole;
 use siseri_storage::{NewDesignation, NewEstablishment, Store};
 
@@ -136,6 +137,16 @@ pub struct TokenArgs {
     pub days: i64,
 }
 
+/// The journal entry of an administrative write made on the command line: the actor
+/// is the operating-system account running it.
+pub fn cli_event(data_kind: &str, detail: String) -> JournalEvent {
+    let user = std::env::var("USER").unwrap_or_else(|_| "inconnu".to_string());
+    let mut e = JournalEvent::new(Utc::now(), &format!("cli:{user}"), "ECRITURE", data_kind);
+    e.role = Some(Role::Admin.code().to_string());
+    e.detail = Some(detail);
+    e
+}
+
 fn refused(e: impl std::fmt::Display) -> CliError {
     CliError::Refused(e.to_string())
 }
@@ -239,9 +250,11 @@ async fn account_add(a: AccountAddArgs, store: &dyn Store) -> Result<(), CliErro
         ),
         None => None,
     };
-    let stored = store
-        .add_account(&account, hash.as_deref(), Utc::now())
-        .await?;
+    let audit = cli_event(
+        "COMPTE",
+        format!("création du compte {} ({})", account.login, account.role),
+    );
+    let stored = store.add_account(&account, hash.as_deref(), &audit).await?;
     println!(
         "Compte {} créé (rôle {}).",
         stored.spec.login, stored.spec.role
@@ -303,7 +316,11 @@ async fn establishment_add(e: EstablishmentAddArgs, store: &dyn Store) -> Result
         name,
         inb: e.inb,
     };
-    let created = store.add_establishment(&new, Utc::now()).await?;
+    let audit = cli_event(
+        "ETABLISSEMENT",
+        format!("création de l'établissement {}", new.siret),
+    );
+    let created = store.add_establishment(&new, &audit).await?;
     println!(
         "Établissement {} « {} » créé{}.",
         created.siret,
@@ -372,7 +389,16 @@ async fn designate(d: DesignateArgs, store: &dyn Store, _clock: Clock) -> Result
         date_debut: from,
         date_fin: to,
     };
-    let created = store.add_designation(&new, Utc::now()).await?;
+    let audit = cli_event(
+        "DESIGNATION",
+        format!(
+            "désignation {} de {} sur {}",
+            role.code(),
+            new.login,
+            new.siret
+        ),
+    );
+    let created = store.add_designation(&new, &audit).await?;
     println!(
         "{} désigné {} sur {} du {}{}.",
         created.login,
@@ -402,13 +428,10 @@ async fn token(t: TokenArgs, store: &dyn Store) -> Result<(), CliError> {
     }
     let (token, hash) = siseri_server::auth::new_token();
     let now = Utc::now();
+    let audit = cli_event("JETON_API", format!("jeton d'API pour {}", t.login.trim()));
+    let expires = now + chrono::Duration::days(t.days);
     store
-        .add_token(
-            t.login.trim(),
-            &hash,
-            now,
-            now + chrono::Duration::days(t.days),
-        )
+        .add_token(t.login.trim(), &hash, expires, &audit)
         .await?;
     // The token alone on standard output, so that scripts can capture it.
     println!("{token}");

@@ -36,6 +36,16 @@ pub enum Command {
     /// Administration : comptes, établissements, désignations, jetons d'API.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Journal des accès et des écritures.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+}
+
+/// `siseri journal` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Vérifie la chaîne d'empreintes du journal (code de sortie 0 si intacte, 1 sinon).
+    Verify,
 }
 
 /// Options of `serve`.
@@ -83,6 +93,19 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Admin(cmd) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;
             crate::admin::run(cmd, store.as_ref(), clock).await
+        }
+        Command::Journal(JournalCommand::Verify) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            match siseri_storage::journal::verify(store.as_ref()).await? {
+                Ok(n) => {
+                    println!("Journal intègre : {n} entrées.");
+                    Ok(())
+                }
+                Err(b) => Err(CliError::Refused(format!(
+                    "journal altéré à partir de l'entrée n° {} : {b}",
+                    b.first_broken()
+                ))),
+            }
         }
     }
 }

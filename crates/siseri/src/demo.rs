@@ -15,6 +15,7 @@ use siseri_domain::codes::{
     OperationalQuantity, OtherExposure, Position, Quantity, ResultStatus, Sex,
 };
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
+use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{ReadingKey, ReadingValues, Reference, ResultValues, Sender};
 use siseri_domain::worker::{AttachmentTerms, DesignationRole, NewWorker};
 use siseri_storage::{NewDesignation, NewEstablishment, Store, WriteBatch, WriteOp};
@@ -535,6 +536,12 @@ fn terms_for(w: &DemoWorker) -> Result<AttachmentTerms, CliError> {
     })
 }
 
+fn demo_event(data_kind: &str) -> JournalEvent {
+    let mut e = JournalEvent::new(Utc::now(), "demo", "ECRITURE", data_kind);
+    e.detail = Some("données de démonstration".into());
+    e
+}
+
 /// Fills an empty database; returns a one-line summary.
 async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
     let today = clock.today();
@@ -548,7 +555,9 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
             inb: site.inb,
             company_name: site.company.into(),
         };
-        store.add_establishment(&new, now).await?;
+        store
+            .add_establishment(&new, &demo_event("ETABLISSEMENT"))
+            .await?;
     }
     let workers = make_workers(&mut rng, &s, today);
     let demo_worker = workers
@@ -592,7 +601,9 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
                 .await
                 .map_err(|e| CliError::Internal(e.to_string()))?
                 .map_err(|e| CliError::Internal(e.to_string()))?;
-        store.add_account(&a, Some(&hash), now).await?;
+        store
+            .add_account(&a, Some(&hash), &demo_event("COMPTE"))
+            .await?;
     }
     for (login, role, siret) in [
         ("mdt", DesignationRole::Physician, &s.hospital_north),
@@ -607,7 +618,9 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
             date_debut: start,
             date_fin: None,
         };
-        store.add_designation(&d, now).await?;
+        store
+            .add_designation(&d, &demo_event("DESIGNATION"))
+            .await?;
     }
 
     // Declarations by the employers.

@@ -677,3 +677,55 @@ async fn demo_and_serve_on_postgresql() {
     assert_eq!(health["base"], "postgresql");
     assert!(server.terminate().success());
 }
+
+#[tokio::test]
+async fn journal_verify_names_the_first_broken_entry() {
+    for db in every_engine().await {
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "establishment",
+                    "add",
+                    "--siret",
+                    "73282932000074",
+                    "--name",
+                    "CHU",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin", "account", "add", "--login", "admin.a", "--role", "ADMIN",
+                ],
+            ),
+            0,
+        );
+        assert_status(&run(&db, &["admin", "token", "--login", "admin.a"]), 0);
+        let ok = run(&db, &["journal", "verify"]);
+        assert_status(&ok, 0);
+        assert!(stdout(&ok).contains("3 entrées"), "{}", stdout(&ok));
+        let entries = db.store.journal_page(0, 10).await.unwrap();
+        assert!(entries.iter().all(|e| e.event.actor.starts_with("cli:")));
+        assert_eq!(entries[1].event.data_kind, "COMPTE");
+        let drop = match db.url.engine() {
+            siseri_storage::Engine::Sqlite => "DROP TRIGGER journal_no_update",
+            siseri_storage::Engine::Postgres => "DROP TRIGGER journal_append_only ON journal",
+        };
+        db.execute_raw(drop).await.unwrap();
+        db.execute_raw("UPDATE journal SET detail = 'rien' WHERE seq = 2")
+            .await
+            .unwrap();
+        let broken = run(&db, &["journal", "verify"]);
+        assert_status(&broken, 1);
+        assert!(
+            stderr(&broken).contains("entrée n° 2"),
+            "{}",
+            stderr(&broken)
+        );
+    }
+}

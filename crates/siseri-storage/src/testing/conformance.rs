@@ -7,6 +7,7 @@ use siseri_domain::codes::{
     OperationalQuantity, Position, Quantity, ResultStatus, Sex, TransmissionFormat,
 };
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
+use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{ReadingKey, ReadingValues, Reference, ResultValues, Sender};
 use siseri_domain::worker::{AttachmentTerms, DesignationRole, NewWorker};
 
@@ -37,6 +38,10 @@ fn now() -> DateTime<Utc> {
         .unwrap_or_else(|| panic!("instant"))
 }
 
+fn audit() -> JournalEvent {
+    JournalEvent::new(now(), "admin", "ECRITURE", "TEST")
+}
+
 fn ok<T>(r: Result<T, StoreError>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
 }
@@ -48,7 +53,7 @@ async fn establishment(db: &TestDb, s: &str, inb: bool) {
         inb,
         company_name: format!("Entreprise {}", &s[..9]),
     };
-    ok(db.store.add_establishment(&e, now()).await);
+    ok(db.store.add_establishment(&e, &audit()).await);
 }
 
 fn worker(n: &str, nom: &str) -> NewWorker {
@@ -154,7 +159,7 @@ pub async fn establishments_and_companies(db: &TestDb) {
         company_name: "y".into(),
     };
     assert!(matches!(
-        db.store.add_establishment(&again, now()).await,
+        db.store.add_establishment(&again, &audit()).await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -169,15 +174,15 @@ pub async fn accounts_round_trip(db: &TestDb) {
     body.email = Some("labo@example.fr".into());
     let stored = ok(db
         .store
-        .add_account(&body, Some("$argon2id$v=19$x"), now())
+        .add_account(&body, Some("$argon2id$v=19$x"), &audit())
         .await);
     assert_eq!(stored.spec, body);
     let mut mdt = NewAccount::new("dr.b", Role::Mdt);
     mdt.rpps = Some(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));
-    ok(db.store.add_account(&mdt, None, now()).await);
+    ok(db.store.add_account(&mdt, None, &audit()).await);
     let mut w = NewAccount::new("camille", Role::Travailleur);
     w.nir = Some(nir(NIR_1));
-    ok(db.store.add_account(&w, None, now()).await);
+    ok(db.store.add_account(&w, None, &audit()).await);
 
     assert_eq!(
         ok(db.store.account("labo.a").await).map(|a| a.spec),
@@ -196,7 +201,7 @@ pub async fn accounts_round_trip(db: &TestDb) {
     assert!(ok(db.store.account("nobody").await).is_none());
     let dup = NewAccount::new("dr.b", Role::Admin);
     assert!(matches!(
-        db.store.add_account(&dup, None, now()).await,
+        db.store.add_account(&dup, None, &audit()).await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -205,21 +210,21 @@ pub async fn accounts_round_trip(db: &TestDb) {
 pub async fn tokens_by_hash(db: &TestDb) {
     ok(db
         .store
-        .add_account(&NewAccount::new("admin", Role::Admin), None, now())
+        .add_account(&NewAccount::new("admin", Role::Admin), None, &audit())
         .await);
     let expires = now() + chrono::Duration::days(90);
-    ok(db.store.add_token("admin", "ab12", now(), expires).await);
+    ok(db.store.add_token("admin", "ab12", expires, &audit()).await);
     let t = ok(db.store.token("ab12").await).unwrap_or_else(|| panic!("token"));
     assert_eq!(t.account.spec.login, "admin");
     assert_eq!(t.expires_at, expires);
     assert_eq!(t.revoked_at, None);
     assert!(ok(db.store.token("AB12").await).is_none());
     assert!(matches!(
-        db.store.add_token("ghost", "cd", now(), expires).await,
+        db.store.add_token("ghost", "cd", expires, &audit()).await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        db.store.add_token("admin", "ab12", now(), expires).await,
+        db.store.add_token("admin", "ab12", expires, &audit()).await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -230,7 +235,7 @@ pub async fn designations_with_periods(db: &TestDb) {
     establishment(db, SIRET_B, true).await;
     let mut crp = NewAccount::new("crp.a", Role::Crp);
     crp.email = Some("crp@example.fr".into());
-    ok(db.store.add_account(&crp, None, now()).await);
+    ok(db.store.add_account(&crp, None, &audit()).await);
     let d = NewDesignation {
         login: "crp.a".into(),
         role: DesignationRole::Advisor,
@@ -238,13 +243,13 @@ pub async fn designations_with_periods(db: &TestDb) {
         date_debut: date(2024, 1, 1),
         date_fin: Some(date(2025, 12, 31)),
     };
-    ok(db.store.add_designation(&d, now()).await);
+    ok(db.store.add_designation(&d, &audit()).await);
     let d2 = NewDesignation {
         siret: siret(SIRET_B),
         date_fin: None,
         ..d.clone()
     };
-    ok(db.store.add_designation(&d2, now()).await);
+    ok(db.store.add_designation(&d2, &audit()).await);
     let of = ok(db.store.designations_of("crp.a").await);
     assert_eq!(of.len(), 2);
     assert_eq!(of[0].date_fin, Some(date(2025, 12, 31)));
@@ -258,7 +263,7 @@ pub async fn designations_with_periods(db: &TestDb) {
         ..d
     };
     assert!(matches!(
-        db.store.add_designation(&ghost, now()).await,
+        db.store.add_designation(&ghost, &audit()).await,
         Err(StoreError::NotFound(_))
     ));
 }
@@ -621,4 +626,130 @@ pub async fn dates_and_instants_round_trip(db: &TestDb) {
     let r = ok(db.store.results(&nir(NIR_1)).await);
     assert_eq!(r[0].versions[0].recorded_at, at);
     assert_eq!(r[0].versions[0].values.date_fin, date(2025, 12, 28));
+}
+
+/// Every write leaves exactly one journal entry, in the same transaction; a failed
+/// batch leaves none; reads are appended; the chain verifies and names workers by id.
+pub async fn writes_and_reads_are_journaled(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let (count, _) = ok(db.store.journal_head().await);
+    assert_eq!(count, 1, "the establishment's creation is journaled");
+    let mut b = WriteBatch::new("labo", now());
+    b.event.data_kind = "RESULTATS".into();
+    b.ops = vec![
+        WriteOp::EnsureWorker(worker(NIR_1, "DUPONT")),
+        add_result(NIR_1, "J-1", measured(1, 10)),
+    ];
+    let out = ok(db.store.commit(&b).await);
+    assert_eq!(out.journal_seq, 2);
+    let worker_id = out.ids[0];
+    // A failing batch journals nothing.
+    let failing = commit(db, vec![add_result(NIR_2, "J-2", measured(1, 10))]).await;
+    assert!(failing.is_err());
+    let mut read = JournalEvent::new(now(), "dr.b", "LECTURE", "RESULTATS_EXTERNES");
+    read.role = Some("MDT".into());
+    read.worker_ids = vec![worker_id];
+    let mut refused = JournalEvent::new(now(), "rh", "LECTURE_REFUSEE", "IDENTITE");
+    refused.outcome = "REFUSE".into();
+    ok(db.store.append_journal(&[read.clone(), refused]).await);
+
+    let entries = ok(db.store.journal_page(0, 100).await);
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4]
+    );
+    assert_eq!(entries[1].event.worker_ids, vec![worker_id]);
+    assert_eq!(entries[1].event.data_kind, "RESULTATS");
+    assert_eq!(entries[2].event, read.normalised());
+    assert!(entries.iter().all(|e| {
+        !e.event
+            .detail
+            .as_deref()
+            .unwrap_or_default()
+            .contains(NIR_1)
+    }));
+    assert_eq!(ok(crate::journal::verify(db.store.as_ref()).await), Ok(4));
+    let mine = ok(db.store.journal_of_worker(worker_id, 10).await);
+    assert_eq!(
+        mine.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [3, 2],
+        "newest first"
+    );
+    let page = ok(db.store.journal_page(2, 1).await);
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].seq, 3);
+}
+
+async fn drop_journal_triggers(db: &TestDb) {
+    let sql = match db.url.engine() {
+        crate::Engine::Sqlite => "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;",
+        crate::Engine::Postgres => "DROP TRIGGER journal_append_only ON journal;",
+    };
+    db.execute_raw(sql).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn five_entries(db: &TestDb) {
+    for i in 0..5 {
+        let mut e = JournalEvent::new(now(), "admin", "LECTURE", "IDENTITE");
+        e.worker_ids = vec![i];
+        ok(db.store.append_journal(&[e]).await);
+    }
+    assert_eq!(ok(crate::journal::verify(db.store.as_ref()).await), Ok(5));
+}
+
+async fn first_broken(db: &TestDb) -> i64 {
+    match ok(crate::journal::verify(db.store.as_ref()).await) {
+        Ok(n) => panic!("tampering not detected ({n} entries)"),
+        Err(b) => b.first_broken(),
+    }
+}
+
+/// The journal refuses changes; with its triggers dropped (someone with database
+/// access), an altered, a removed and truncated entries are each detected.
+pub async fn journal_tampering_is_detected(db: &TestDb) {
+    five_entries(db).await;
+    assert!(
+        db.execute_raw("UPDATE journal SET actor = 'x' WHERE seq = 2")
+            .await
+            .is_err()
+    );
+    assert!(
+        db.execute_raw("DELETE FROM journal WHERE seq = 5")
+            .await
+            .is_err()
+    );
+    drop_journal_triggers(db).await;
+
+    db.execute_raw("UPDATE journal SET actor = 'intrus' WHERE seq = 2")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first_broken(db).await, 2);
+    db.execute_raw("UPDATE journal SET actor = 'admin' WHERE seq = 2")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok(crate::journal::verify(db.store.as_ref()).await), Ok(5));
+
+    db.execute_raw("DELETE FROM journal_workers WHERE seq = 5; DELETE FROM journal WHERE seq = 5;")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first_broken(db).await, 5, "truncation");
+    db.execute_raw("DELETE FROM journal_workers WHERE seq = 3; DELETE FROM journal WHERE seq = 3;")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first_broken(db).await, 3, "removal");
+}
+
+/// Rewriting the count and head to hide a truncation is detected too (the head no
+/// longer matches), and so is a forged head.
+pub async fn journal_head_tampering_is_detected(db: &TestDb) {
+    five_entries(db).await;
+    drop_journal_triggers(db).await;
+    db.execute_raw("UPDATE journal_head SET head = 'ff' WHERE id = 1")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first_broken(db).await, 5);
+    db.execute_raw("DELETE FROM journal_workers WHERE seq = 5; DELETE FROM journal WHERE seq = 5; UPDATE journal_head SET entries = 4 WHERE id = 1;")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first_broken(db).await, 4);
 }
