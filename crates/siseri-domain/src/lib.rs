@@ -5,6 +5,7 @@
 //! No I/O, no async, no SQL: everything here is a value or a pure function, so that
 //! the rules can be tested exhaustively and shared by the server, exports and CLI.
 
+pub mod access;
 pub mod account;
 pub mod clock;
 pub mod codes;

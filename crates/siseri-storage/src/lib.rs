@@ -6,6 +6,7 @@
 //! operation is stored or none is. Version tables are append-only, enforced by the
 //! database itself (triggers), so that no code path can overwrite history.
 
+mod auth;
 mod batch;
 mod error;
 pub mod journal;
@@ -20,6 +21,7 @@ pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use auth::{DelegationRow, GrantRow, LoginState, SessionRow, TokenRow};
 pub use batch::{BatchOutcome, NewTransmission, WriteBatch, WriteOp};
 pub use error::StoreError;
 pub use store::{NewDesignation, NewEstablishment, Store, StoredToken};

@@ -18,6 +18,15 @@ macro_rules! result_select {
 }
 pub(crate) use result_select;
 
+/// Columns of a delegation with both logins.
+macro_rules! delegation_select {
+    () => {
+        "SELECT d.id, m.login AS mdt_login, p.login AS professional_login, d.can_write, d.revoked_at \
+         FROM delegations d JOIN accounts m ON m.id = d.mdt_id JOIN accounts p ON p.id = d.professional_id "
+    };
+}
+pub(crate) use delegation_select;
+
 /// Implements [`crate::Store`] for `$store` (which has `pool: sqlx::Pool<$db>`).
 macro_rules! sql_store {
     ($store:ident, $db:ty, $row:ty) => {
@@ -39,8 +48,9 @@ macro_rules! sql_store {
         };
         use sqlx::Row;
         use $crate::rows;
-        use $crate::sql::result_select;
+        use $crate::sql::{delegation_select, result_select};
         use $crate::{
+            DelegationRow, GrantRow, LoginState, SessionRow, TokenRow,
             BatchOutcome, Engine, NewDesignation, NewEstablishment, StoreError, StoredToken,
             WriteBatch, WriteOp,
         };
@@ -147,6 +157,25 @@ macro_rules! sql_store {
                     Some(r) => Ok(r.try_get("worker_id")?),
                     None => Err(StoreError::NotFound(format!("élément {id}"))),
                 }
+            }
+
+            fn delegation_row(row: &$row) -> Result<DelegationRow, StoreError> {
+                Ok(DelegationRow {
+                    id: row.try_get("id")?,
+                    mdt_login: row.try_get("mdt_login")?,
+                    professional_login: row.try_get("professional_login")?,
+                    can_write: row.try_get("can_write")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
+            }
+
+            fn grant_row(row: &$row) -> Result<GrantRow, StoreError> {
+                Ok(GrantRow {
+                    id: row.try_get("id")?,
+                    nir: rows::nir(row.try_get("nir")?)?,
+                    doctor_login: row.try_get("login")?,
+                    revoked_at: row.try_get("revoked_at")?,
+                })
             }
 
             fn establishment_row(row: &$row) -> Result<Establishment, StoreError> {
@@ -856,6 +885,408 @@ macro_rules! sql_store {
             async fn result_version_count(&self) -> Result<i64, StoreError> {
                 let row = sqlx::query("SELECT COUNT(*) AS n FROM result_versions").fetch_one(&self.pool).await?;
                 Ok(row.try_get("n")?)
+            }
+
+            async fn login_state(&self, login: &str) -> Result<Option<LoginState>, StoreError> {
+                let row = sqlx::query("SELECT * FROM accounts WHERE login = $1")
+                    .bind(login)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                let Some(row) = row else { return Ok(None) };
+                let sirets = self.account_sirets(row.try_get("id")?).await?;
+                Ok(Some(LoginState {
+                    account: Self::account_row(&row, sirets)?,
+                    password_hash: row.try_get("password_hash")?,
+                    failed_logins: row.try_get("failed_logins")?,
+                    locked_until: row.try_get("locked_until")?,
+                    totp_secret: row.try_get("totp_secret")?,
+                }))
+            }
+
+            async fn login_failed(&self, login: &str, lock_after: i64, locked_until: DateTime<Utc>, audit: &JournalEvent) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE login = $1 RETURNING failed_logins")
+                    .bind(login)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let mut outcome = (0, None);
+                if let Some(row) = row {
+                    let failures: i64 = row.try_get("failed_logins")?;
+                    outcome.0 = failures;
+                    if failures >= lock_after {
+                        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = $2 WHERE login = $1")
+                            .bind(login)
+                            .bind(locked_until)
+                            .execute(&mut *tx)
+                            .await?;
+                        outcome.1 = Some(locked_until);
+                    }
+                }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(outcome)
+            }
+
+            async fn login_succeeded(&self, login: &str, audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE login = $1")
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_password(&self, login: &str, password_hash: &str, audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE accounts SET password_hash = $2 WHERE login = $1")
+                    .bind(login)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("compte {login}")));
+                }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn set_totp(&self, login: &str, secret: &str, recovery_hashes: &[String], audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", login, "compte").await?;
+                sqlx::query("UPDATE accounts SET totp_secret = $2, totp_last_step = NULL WHERE id = $1")
+                    .bind(account)
+                    .bind(secret)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM recovery_codes WHERE account_id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+                for h in recovery_hashes {
+                    sqlx::query("INSERT INTO recovery_codes (account_id, code_hash) VALUES ($1, $2)")
+                        .bind(account)
+                        .bind(h)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn accept_totp_step(&self, login: &str, step: i64) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE accounts SET totp_last_step = $2 WHERE login = $1 \
+                     AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                )
+                .bind(login)
+                .bind(step)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(&self, login: &str, code_hash: &str, at: DateTime<Utc>) -> Result<bool, StoreError> {
+                let done = sqlx::query(
+                    "UPDATE recovery_codes SET used_at = $3 WHERE code_hash = $2 AND used_at IS NULL \
+                     AND account_id = (SELECT id FROM accounts WHERE login = $1)",
+                )
+                .bind(login)
+                .bind(code_hash)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn create_session(&self, token_hash: &str, login: &str, at: DateTime<Utc>, second_factor: bool, csrf: &str) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, second_factor, csrf) \
+                     SELECT $1, id, $3, $3, $4, $5 FROM accounts WHERE login = $2",
+                )
+                .bind(token_hash)
+                .bind(login)
+                .bind(at)
+                .bind(second_factor)
+                .bind(csrf)
+                .execute(&self.pool)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("compte {login}")));
+                }
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT s.created_at, s.last_seen_at, s.second_factor, s.csrf, a.login \
+                     FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let login: String = row.try_get("login")?;
+                let account = self.account(&login).await?.ok_or_else(|| StoreError::Corrupt(format!("compte {login}")))?;
+                Ok(Some(SessionRow {
+                    account,
+                    created_at: row.try_get("created_at")?,
+                    last_seen_at: row.try_get("last_seen_at")?,
+                    second_factor: row.try_get("second_factor")?,
+                    csrf: row.try_get("csrf")?,
+                }))
+            }
+
+            async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn promote_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("UPDATE sessions SET second_factor = TRUE WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn tokens_of(&self, login: &str) -> Result<Vec<TokenRow>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT t.id, t.created_at, t.expires_at, t.revoked_at FROM api_tokens t \
+                     JOIN accounts a ON a.id = t.account_id WHERE a.login = $1 ORDER BY t.id",
+                )
+                .bind(login)
+                .fetch_all(&self.pool)
+                .await?;
+                found
+                    .iter()
+                    .map(|r| {
+                        Ok(TokenRow {
+                            id: r.try_get("id")?,
+                            created_at: r.try_get("created_at")?,
+                            expires_at: r.try_get("expires_at")?,
+                            revoked_at: r.try_get("revoked_at")?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn revoke_token(&self, login: &str, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $3 WHERE id = $2 AND revoked_at IS NULL \
+                     AND account_id = (SELECT id FROM accounts WHERE login = $1)",
+                )
+                .bind(login)
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                let revoked = done.rows_affected() == 1;
+                if revoked {
+                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn link_identity(&self, issuer: &str, subject: &str, login: &str, audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", login, "compte").await?;
+                sqlx::query("INSERT INTO federated_identities (issuer, subject, account_id, created_at) VALUES ($1, $2, $3, $4)")
+                    .bind(issuer)
+                    .bind(subject)
+                    .bind(account)
+                    .bind(audit.at)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn account_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<Account>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT a.login FROM federated_identities f JOIN accounts a ON a.id = f.account_id \
+                     WHERE f.issuer = $1 AND f.subject = $2",
+                )
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => {
+                        let login: String = r.try_get("login")?;
+                        self.account(&login).await
+                    }
+                    None => Ok(None),
+                }
+            }
+
+            async fn set_enrolment(&self, login: &str, code_hash: &str, expires_at: DateTime<Utc>, audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE accounts SET enrolment_hash = $2, enrolment_expires = $3 WHERE login = $1")
+                    .bind(login)
+                    .bind(code_hash)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("compte {login}")));
+                }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_enrolment(&self, code_hash: &str, at: DateTime<Utc>) -> Result<Option<Account>, StoreError> {
+                let row = sqlx::query(
+                    "UPDATE accounts SET enrolment_hash = NULL, enrolment_expires = NULL \
+                     WHERE enrolment_hash = $1 AND enrolment_expires > $2 RETURNING login",
+                )
+                .bind(code_hash)
+                .bind(at)
+                .fetch_optional(&self.pool)
+                .await?;
+                match row {
+                    Some(r) => {
+                        let login: String = r.try_get("login")?;
+                        self.account(&login).await
+                    }
+                    None => Ok(None),
+                }
+            }
+
+            async fn add_delegation(&self, mdt_login: &str, professional_login: &str, can_write: bool, audit: &JournalEvent) -> Result<i64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let mdt = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", mdt_login, "compte").await?;
+                let pro = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", professional_login, "compte").await?;
+                let row = sqlx::query(
+                    "INSERT INTO delegations (mdt_id, professional_id, can_write, created_at) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(mdt)
+                .bind(pro)
+                .bind(can_write)
+                .bind(audit.at)
+                .fetch_one(&mut *tx)
+                .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn revoke_delegation(&self, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE delegations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let revoked = done.rows_affected() == 1;
+                if revoked {
+                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn delegations_from(&self, mdt_login: &str) -> Result<Vec<DelegationRow>, StoreError> {
+                let found = sqlx::query(concat!(delegation_select!(), "WHERE m.login = $1 ORDER BY d.id"))
+                    .bind(mdt_login)
+                    .fetch_all(&self.pool)
+                    .await?;
+                found.iter().map(Self::delegation_row).collect()
+            }
+
+            async fn delegations_to(&self, professional_login: &str) -> Result<Vec<DelegationRow>, StoreError> {
+                let found = sqlx::query(concat!(delegation_select!(), "WHERE p.login = $1 ORDER BY d.id"))
+                    .bind(professional_login)
+                    .fetch_all(&self.pool)
+                    .await?;
+                found.iter().map(Self::delegation_row).collect()
+            }
+
+            async fn add_grant(&self, nir: &Nir, doctor_login: &str, audit: &JournalEvent) -> Result<i64, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let doctor = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", doctor_login, "compte").await?;
+                let row = sqlx::query("INSERT INTO doctor_grants (nir, doctor_id, created_at) VALUES ($1, $2, $3) RETURNING id")
+                    .bind(nir.as_str())
+                    .bind(doctor)
+                    .bind(audit.at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(row.try_get("id")?)
+            }
+
+            async fn revoke_grant(&self, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE doctor_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                let revoked = done.rows_affected() == 1;
+                if revoked {
+                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
+            async fn grants_of(&self, doctor_login: &str) -> Result<Vec<GrantRow>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT g.id, g.nir, a.login, g.revoked_at FROM doctor_grants g \
+                     JOIN accounts a ON a.id = g.doctor_id WHERE a.login = $1 ORDER BY g.id",
+                )
+                .bind(doctor_login)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::grant_row).collect()
+            }
+
+            async fn grants_on(&self, nir: &Nir) -> Result<Vec<GrantRow>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT g.id, g.nir, a.login, g.revoked_at FROM doctor_grants g \
+                     JOIN accounts a ON a.id = g.doctor_id WHERE g.nir = $1 ORDER BY g.id",
+                )
+                .bind(nir.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::grant_row).collect()
+            }
+
+            async fn set_natures(&self, login: &str, natures: &[Nature], audit: &JournalEvent) -> Result<(), StoreError> {
+                let codes: Vec<&str> = natures.iter().map(|n| n.code()).collect();
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query("UPDATE accounts SET natures = $2 WHERE login = $1 AND role = 'ORGANISME'")
+                    .bind(login)
+                    .bind(codes.join(","))
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound(format!("organisme {login}")));
+                }
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn append_journal(&self, events: &[JournalEvent]) -> Result<(), StoreError> {

@@ -10,7 +10,10 @@ use siseri_domain::worker::{
     Attachment, Company, Designation, DesignationRole, Establishment, Worker,
 };
 
-use crate::{BatchOutcome, Engine, StoreError, WriteBatch};
+use crate::{
+    BatchOutcome, DelegationRow, Engine, GrantRow, LoginState, SessionRow, StoreError, TokenRow,
+    WriteBatch,
+};
 
 /// An establishment to create (its company is created if unknown).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +149,154 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Applies a batch in one transaction, with its journal entry: all of it, or nothing.
     async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError>;
+
+    // --- authentication ---
+
+    /// What a login needs (account, password hash, lockout, second factor).
+    async fn login_state(&self, login: &str) -> Result<Option<LoginState>, StoreError>;
+    /// Counts a failure; at `lock_after` failures the account is locked until `locked_until`
+    /// and the count starts again. Returns the failures counted and the lock, if any.
+    async fn login_failed(
+        &self,
+        login: &str,
+        lock_after: i64,
+        locked_until: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
+    /// Clears the failures and the lock after a successful login.
+    async fn login_succeeded(&self, login: &str, audit: &JournalEvent) -> Result<(), StoreError>;
+    /// Replaces the password hash.
+    async fn set_password(
+        &self,
+        login: &str,
+        password_hash: &str,
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
+    /// Sets the TOTP secret and replaces the recovery codes (stored hashed).
+    async fn set_totp(
+        &self,
+        login: &str,
+        secret: &str,
+        recovery_hashes: &[String],
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
+    /// Accepts a TOTP time step only if it is later than the last one used (no replay).
+    async fn accept_totp_step(&self, login: &str, step: i64) -> Result<bool, StoreError>;
+    /// Uses a recovery code once.
+    async fn use_recovery_code(
+        &self,
+        login: &str,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Opens a session.
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        login: &str,
+        at: DateTime<Utc>,
+        second_factor: bool,
+        csrf: &str,
+    ) -> Result<(), StoreError>;
+    /// Finds a session.
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, StoreError>;
+    /// Records activity on a session.
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Marks a session's second factor as passed.
+    async fn promote_session(&self, token_hash: &str) -> Result<(), StoreError>;
+    /// Ends a session.
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// An account's API tokens.
+    async fn tokens_of(&self, login: &str) -> Result<Vec<TokenRow>, StoreError>;
+    /// Revokes one of an account's tokens; false if it is not one of its live tokens.
+    async fn revoke_token(
+        &self,
+        login: &str,
+        id: i64,
+        at: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<bool, StoreError>;
+
+    /// Links a federated identity (issuer, subject) to an account, once.
+    async fn link_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        login: &str,
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
+    /// The account linked to a federated identity.
+    async fn account_by_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<Account>, StoreError>;
+    /// Sets (replaces) an account's enrolment code, stored hashed.
+    async fn set_enrolment(
+        &self,
+        login: &str,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
+    /// Consumes a valid enrolment code, returning its account.
+    async fn take_enrolment(
+        &self,
+        code_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+
+    // --- links between people and workers ---
+
+    /// An MDT delegates to a health professional.
+    async fn add_delegation(
+        &self,
+        mdt_login: &str,
+        professional_login: &str,
+        can_write: bool,
+        audit: &JournalEvent,
+    ) -> Result<i64, StoreError>;
+    /// Revokes a delegation; false if unknown or already revoked.
+    async fn revoke_delegation(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<bool, StoreError>;
+    /// Delegations given by an MDT.
+    async fn delegations_from(&self, mdt_login: &str) -> Result<Vec<DelegationRow>, StoreError>;
+    /// Delegations received by a health professional.
+    async fn delegations_to(
+        &self,
+        professional_login: &str,
+    ) -> Result<Vec<DelegationRow>, StoreError>;
+    /// A worker (or an administrator for heirs) designates a doctor.
+    async fn add_grant(
+        &self,
+        nir: &Nir,
+        doctor_login: &str,
+        audit: &JournalEvent,
+    ) -> Result<i64, StoreError>;
+    /// Revokes a designated doctor's grant.
+    async fn revoke_grant(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<bool, StoreError>;
+    /// Grants held by a doctor.
+    async fn grants_of(&self, doctor_login: &str) -> Result<Vec<GrantRow>, StoreError>;
+    /// Grants on a worker.
+    async fn grants_on(&self, nir: &Nir) -> Result<Vec<GrantRow>, StoreError>;
+    /// Replaces the natures an accredited body may send.
+    async fn set_natures(
+        &self,
+        login: &str,
+        natures: &[siseri_domain::codes::Nature],
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
 
     // --- journal ---
 

@@ -185,6 +185,8 @@ macro_rules! conformance_tests {
             writes_and_reads_are_journaled,
             journal_tampering_is_detected,
             journal_head_tampering_is_detected,
+            logins_sessions_and_second_factor,
+            tokens_identities_delegations_and_grants,
         );
     };
 }

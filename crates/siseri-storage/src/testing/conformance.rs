@@ -753,3 +753,257 @@ pub async fn journal_head_tampering_is_detected(db: &TestDb) {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first_broken(db).await, 4);
 }
+
+/// Lockout counting, second-factor replay protection, recovery codes, sessions.
+pub async fn logins_sessions_and_second_factor(db: &TestDb) {
+    ok(db
+        .store
+        .add_account(
+            &NewAccount::new("admin", Role::Admin),
+            Some("$argon2id$x"),
+            &audit(),
+        )
+        .await);
+    let until = now() + chrono::Duration::minutes(15);
+    for expected in 1..=4 {
+        assert_eq!(
+            ok(db.store.login_failed("admin", 5, until, &audit()).await),
+            (expected, None)
+        );
+    }
+    assert_eq!(
+        ok(db.store.login_failed("admin", 5, until, &audit()).await),
+        (5, Some(until))
+    );
+    let state = ok(db.store.login_state("admin").await).unwrap_or_else(|| panic!("state"));
+    assert_eq!((state.failed_logins, state.locked_until), (0, Some(until)));
+    assert_eq!(state.password_hash.as_deref(), Some("$argon2id$x"));
+    ok(db.store.login_succeeded("admin", &audit()).await);
+    let state = ok(db.store.login_state("admin").await).unwrap_or_else(|| panic!("state"));
+    assert_eq!(
+        (state.failed_logins, state.locked_until, state.totp_secret),
+        (0, None, None)
+    );
+    // Unknown logins are journaled too, and change nothing.
+    assert_eq!(
+        ok(db.store.login_failed("ghost", 5, until, &audit()).await),
+        (0, None)
+    );
+
+    ok(db
+        .store
+        .set_totp(
+            "admin",
+            "JBSWY3DPEHPK3PXP",
+            &["h1".into(), "h2".into()],
+            &audit(),
+        )
+        .await);
+    assert!(ok(db.store.accept_totp_step("admin", 100).await));
+    assert!(
+        !ok(db.store.accept_totp_step("admin", 100).await),
+        "a step is used once"
+    );
+    assert!(!ok(db.store.accept_totp_step("admin", 99).await));
+    assert!(ok(db.store.accept_totp_step("admin", 101).await));
+    assert!(ok(db.store.use_recovery_code("admin", "h1", now()).await));
+    assert!(
+        !ok(db.store.use_recovery_code("admin", "h1", now()).await),
+        "a code is used once"
+    );
+    assert!(!ok(db.store.use_recovery_code("admin", "zz", now()).await));
+    ok(db
+        .store
+        .set_password("admin", "$argon2id$y", &audit())
+        .await);
+    assert_eq!(
+        ok(db.store.password_hash("admin").await).as_deref(),
+        Some("$argon2id$y")
+    );
+
+    ok(db
+        .store
+        .create_session("s1", "admin", now(), false, "csrf1")
+        .await);
+    let s = ok(db.store.session("s1").await).unwrap_or_else(|| panic!("session"));
+    assert_eq!(
+        (
+            s.account.spec.login.as_str(),
+            s.second_factor,
+            s.csrf.as_str()
+        ),
+        ("admin", false, "csrf1")
+    );
+    ok(db.store.promote_session("s1").await);
+    let later = now() + chrono::Duration::minutes(5);
+    ok(db.store.touch_session("s1", later).await);
+    let s = ok(db.store.session("s1").await).unwrap_or_else(|| panic!("session"));
+    assert!(s.second_factor);
+    assert_eq!(s.last_seen_at, later);
+    ok(db.store.delete_session("s1").await);
+    assert!(ok(db.store.session("s1").await).is_none());
+    assert!(matches!(
+        db.store
+            .create_session("s2", "ghost", now(), false, "x")
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// Tokens are listed and revoked by their owner only; federated identities link once;
+/// enrolment codes work once; delegations, grants and accreditations are kept.
+pub async fn tokens_identities_delegations_and_grants(db: &TestDb) {
+    let mut mdt = NewAccount::new("dr.b", Role::Mdt);
+    mdt.rpps = Some(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));
+    ok(db.store.add_account(&mdt, None, &audit()).await);
+    ok(db
+        .store
+        .add_account(
+            &NewAccount::new("infirmier", Role::ProfessionnelSante),
+            None,
+            &audit(),
+        )
+        .await);
+    ok(db
+        .store
+        .add_account(
+            &NewAccount::new("camille", Role::Travailleur),
+            None,
+            &audit(),
+        )
+        .await);
+    let mut labo = NewAccount::new("labo", Role::Organisme);
+    labo.siren = Some(Siren::parse("732829320").unwrap_or_else(|e| panic!("{e}")));
+    ok(db.store.add_account(&labo, None, &audit()).await);
+
+    let expires = now() + chrono::Duration::days(30);
+    let id = ok(db.store.add_token("dr.b", "t1", expires, &audit()).await);
+    assert!(
+        !ok(db.store.revoke_token("camille", id, now(), &audit()).await),
+        "only its owner revokes it"
+    );
+    assert!(ok(db.store.revoke_token("dr.b", id, now(), &audit()).await));
+    assert!(!ok(db
+        .store
+        .revoke_token("dr.b", id, now(), &audit())
+        .await));
+    let tokens = ok(db.store.tokens_of("dr.b").await);
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].revoked_at, Some(now()));
+    assert!(
+        ok(db.store.token("t1").await)
+            .and_then(|t| t.revoked_at)
+            .is_some()
+    );
+
+    ok(db
+        .store
+        .link_identity("https://idp.example", "sub-1", "camille", &audit())
+        .await);
+    assert_eq!(
+        ok(db
+            .store
+            .account_by_identity("https://idp.example", "sub-1")
+            .await)
+        .map(|a| a.spec.login),
+        Some("camille".into())
+    );
+    assert!(
+        ok(db
+            .store
+            .account_by_identity("https://idp.example", "sub-2")
+            .await)
+        .is_none()
+    );
+    assert!(matches!(
+        db.store
+            .link_identity("https://idp.example", "sub-1", "dr.b", &audit())
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    ok(db
+        .store
+        .set_enrolment(
+            "camille",
+            "code-h",
+            now() + chrono::Duration::days(1),
+            &audit(),
+        )
+        .await);
+    assert!(
+        ok(db
+            .store
+            .take_enrolment("code-h", now() + chrono::Duration::days(2))
+            .await)
+        .is_none(),
+        "expired"
+    );
+    ok(db
+        .store
+        .set_enrolment(
+            "camille",
+            "code-h",
+            now() + chrono::Duration::days(1),
+            &audit(),
+        )
+        .await);
+    assert_eq!(
+        ok(db.store.take_enrolment("code-h", now()).await).map(|a| a.spec.login),
+        Some("camille".into())
+    );
+    assert!(
+        ok(db.store.take_enrolment("code-h", now()).await).is_none(),
+        "used once"
+    );
+
+    let d = ok(db
+        .store
+        .add_delegation("dr.b", "infirmier", true, &audit())
+        .await);
+    let to = ok(db.store.delegations_to("infirmier").await);
+    assert_eq!(to.len(), 1);
+    assert_eq!(
+        (to[0].mdt_login.as_str(), to[0].can_write, to[0].revoked_at),
+        ("dr.b", true, None)
+    );
+    assert_eq!(ok(db.store.delegations_from("dr.b").await), to);
+    assert!(ok(db.store.revoke_delegation(d, now(), &audit()).await));
+    assert!(!ok(db.store.revoke_delegation(d, now(), &audit()).await));
+    assert!(
+        ok(db.store.delegations_to("infirmier").await)[0]
+            .revoked_at
+            .is_some()
+    );
+
+    let g = ok(db.store.add_grant(&nir(NIR_1), "dr.b", &audit()).await);
+    assert_eq!(ok(db.store.grants_of("dr.b").await)[0].nir, nir(NIR_1));
+    assert_eq!(
+        ok(db.store.grants_on(&nir(NIR_1)).await)[0].doctor_login,
+        "dr.b"
+    );
+    assert!(ok(db.store.revoke_grant(g, now(), &audit()).await));
+    assert!(
+        ok(db.store.grants_on(&nir(NIR_1)).await)[0]
+            .revoked_at
+            .is_some()
+    );
+
+    ok(db
+        .store
+        .set_natures("labo", &[Nature::Cosmic], &audit())
+        .await);
+    assert_eq!(
+        ok(db.store.account("labo").await).map(|a| a.spec.natures),
+        Some(vec![Nature::Cosmic])
+    );
+    assert!(matches!(
+        db.store
+            .set_natures("dr.b", &[Nature::Cosmic], &audit())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        ok(crate::journal::verify(db.store.as_ref()).await).map(|n| n > 10),
+        Ok(true)
+    );
+}
