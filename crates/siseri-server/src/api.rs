@@ -23,12 +23,38 @@ use crate::error::ErrorBody;
         license(name = "EUPL-1.2")
     ),
     components(schemas(ErrorBody)),
+    modifiers(&Security),
     tags(
         (name = "exploitation", description = "État du service"),
         (name = "référentiels", description = "Nomenclatures publiques"),
+        (name = "travailleurs", description = "Dossiers des travailleurs, selon les droits de chacun"),
+        (name = "comptes", description = "Jetons, désignations, délégations"),
+        (name = "administration", description = "Réservé au gestionnaire du registre"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the two ways to authenticate: a bearer token, or the pages' session cookie.
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "jeton",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::caller::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
 
 /// The API routes, plus `/api/v1/openapi.json` and `/healthz`.
 pub(crate) fn routes() -> Router<AppState> {
@@ -52,6 +78,8 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(healthz))
         .routes(routes!(nomenclature))
+        .merge(crate::api_workers::router())
+        .merge(crate::api_people::router())
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

@@ -21,6 +21,12 @@ pub enum ApiError {
     /// 400 `REQUETE_INVALIDE`.
     #[error("{0}")]
     BadRequest(String),
+    /// 401 `NON_AUTHENTIFIE`: no valid credentials.
+    #[error("authentification requise")]
+    Unauthenticated,
+    /// 403 with a code: known caller, not allowed to do this kind of thing at all.
+    #[error("{1}")]
+    Forbidden(&'static str, &'static str),
     /// 404 `INTROUVABLE`: unknown, or not visible to the caller (same body).
     #[error("ressource introuvable")]
     NotFound,
@@ -46,6 +52,13 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "REQUETE_INVALIDE", m.clone()),
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "NON_AUTHENTIFIE",
+                "Authentification requise : jeton d'API (Authorization: Bearer) ou session."
+                    .to_string(),
+            ),
+            ApiError::Forbidden(code, m) => (StatusCode::FORBIDDEN, *code, (*m).to_string()),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "INTROUVABLE",

@@ -5,9 +5,13 @@
 //! Handlers never touch SQL: they go through the [`siseri_storage::Store`] interface.
 
 mod api;
+mod api_people;
+mod api_workers;
 mod assets;
 pub mod auth;
+pub mod caller;
 mod error;
+mod login;
 mod pages;
 mod state;
 
@@ -55,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(login::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(security)

@@ -12,11 +12,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Today's date.
     pub clock: Clock,
+    /// Login attempts per address.
+    pub throttle: Arc<crate::login::Throttle>,
 }
 
 impl AppState {
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
-        AppState { store, clock }
+        AppState {
+            store,
+            clock,
+            throttle: Arc::default(),
+        }
     }
 }

@@ -1,0 +1,814 @@
+//! Logging in with a password and a second factor, the account page (password,
+//! API tokens), and logging out. Sessions live in a cookie that is HttpOnly, Secure
+//! and SameSite=Lax, renewed at every login and ended after 30 minutes idle; every
+//! form carries the session's anti-forgery token.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Router;
+use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use serde::Deserialize;
+use siseri_domain::journal::JournalEvent;
+
+use crate::auth;
+use crate::caller::{Caller, SESSION_COOKIE, authenticate, cookie};
+use crate::{ApiError, AppState};
+
+/// Failures that lock an account, and for how long (`access.md`).
+pub const LOCK_AFTER: i64 = 5;
+/// Lock duration in minutes.
+pub const LOCK_MINUTES: i64 = 15;
+/// Login attempts allowed per address and window.
+const ATTEMPTS_PER_ADDRESS: u32 = 30;
+const ADDRESS_WINDOW: Duration = Duration::from_secs(300);
+/// The double-submit cookie that protects the login form itself.
+const LOGIN_CSRF_COOKIE: &str = "siseri_connexion";
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/connexion", axum::routing::get(login_form).post(login))
+        .route(
+            "/connexion/second-facteur",
+            axum::routing::get(second_factor_form).post(second_factor),
+        )
+        .route(
+            "/compte/second-facteur",
+            axum::routing::get(totp_setup_form).post(totp_setup),
+        )
+        .route("/compte", axum::routing::get(account_page))
+        .route("/compte/mot-de-passe", axum::routing::post(change_password))
+        .route("/compte/jetons", axum::routing::post(create_token))
+        .route(
+            "/compte/jetons/{id}/revocation",
+            axum::routing::post(revoke_token),
+        )
+        .route("/deconnexion", axum::routing::post(logout))
+}
+
+/// Per-address throttling of login attempts (in memory: one process serves).
+#[derive(Debug, Default)]
+pub struct Throttle {
+    seen: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl Throttle {
+    /// Counts an attempt; false when the address is over its allowance.
+    pub fn allow(&self, address: &str) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        let now = Instant::now();
+        seen.retain(|_, (start, _)| now.duration_since(*start) < ADDRESS_WINDOW);
+        let entry = seen.entry(address.to_string()).or_insert((now, 0));
+        entry.1 += 1;
+        entry.1 <= ATTEMPTS_PER_ADDRESS
+    }
+}
+
+/// The peer's address, when the server was started with connection info.
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(ClientAddress(ip.unwrap_or_else(|| "inconnue".to_string())))
+    }
+}
+
+/// A form field.
+pub struct Field {
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+}
+
+const LOGIN_FIELDS: [Field; 2] = [
+    Field {
+        name: "login",
+        label: "Identifiant",
+        hint: "",
+        kind: "text",
+        autocomplete: "username",
+    },
+    Field {
+        name: "password",
+        label: "Mot de passe",
+        hint: "",
+        kind: "password",
+        autocomplete: "current-password",
+    },
+];
+
+const CODE_FIELD: [Field; 1] = [Field {
+    name: "code",
+    label: "Code à usage unique",
+    hint: "Les 6 chiffres de votre application d’authentification, ou un code de secours.",
+    kind: "text",
+    autocomplete: "one-time-code",
+}];
+
+/// A page with a message and, optionally, one form.
+#[derive(Template, WebTemplate)]
+#[template(path = "form_page.html")]
+pub struct FormPage {
+    title: &'static str,
+    error: Option<String>,
+    info: Option<String>,
+    paragraphs: Vec<String>,
+    secrets: Vec<String>,
+    action: &'static str,
+    csrf: String,
+    hidden: Vec<(&'static str, String)>,
+    fields: &'static [Field],
+    submit: &'static str,
+    links: Vec<(&'static str, &'static str)>,
+}
+
+impl FormPage {
+    fn new(title: &'static str) -> Self {
+        FormPage {
+            title,
+            error: None,
+            info: None,
+            paragraphs: Vec::new(),
+            secrets: Vec::new(),
+            action: "",
+            csrf: String::new(),
+            hidden: Vec::new(),
+            fields: &[],
+            submit: "",
+            links: Vec::new(),
+        }
+    }
+}
+
+fn login_page(csrf: &str, error: Option<String>) -> FormPage {
+    FormPage {
+        error,
+        action: "/connexion",
+        csrf: csrf.to_string(),
+        fields: &LOGIN_FIELDS,
+        submit: "Se connecter",
+        ..FormPage::new("Connexion")
+    }
+}
+
+fn set_cookie(
+    headers: &mut HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    same_site: &str,
+) {
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    let c = format!("{name}={value}; Path=/; HttpOnly; Secure; SameSite={same_site}{age}");
+    if let Ok(v) = HeaderValue::from_str(&c) {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
+async fn login_form() -> Response {
+    let csrf = auth::random_secret();
+    let mut headers = HeaderMap::new();
+    set_cookie(&mut headers, LOGIN_CSRF_COOKIE, &csrf, Some(3600), "Strict");
+    (headers, login_page(&csrf, None)).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+fn refusal(status: StatusCode, page: FormPage) -> Response {
+    (status, page).into_response()
+}
+
+fn login_event(login: &str, action: &str, outcome: &str, detail: &str) -> JournalEvent {
+    let mut e = JournalEvent::new(Utc::now(), login, action, "SESSION");
+    e.outcome = outcome.to_string();
+    e.detail = Some(detail.to_string());
+    e
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let store = state.store.as_ref();
+    let csrf = cookie(&headers, LOGIN_CSRF_COOKIE)
+        .unwrap_or_default()
+        .to_string();
+    if csrf.is_empty() || csrf != form.csrf {
+        let fresh = auth::random_secret();
+        let mut h = HeaderMap::new();
+        set_cookie(&mut h, LOGIN_CSRF_COOKIE, &fresh, Some(3600), "Strict");
+        let page = login_page(
+            &fresh,
+            Some("Le formulaire a expiré : saisissez à nouveau vos identifiants.".into()),
+        );
+        return Ok((StatusCode::FORBIDDEN, h, page).into_response());
+    }
+    let login = form.login.trim().to_lowercase();
+    let generic = "Identifiant ou mot de passe incorrect.";
+    if !state.throttle.allow(&address) {
+        store
+            .append_journal(&[login_event(
+                &login,
+                "CONNEXION_REFUSEE",
+                "REFUSE",
+                "trop de tentatives depuis cette adresse",
+            )])
+            .await?;
+        let page = login_page(
+            &csrf,
+            Some(
+                "Trop de tentatives depuis votre adresse : réessayez dans quelques minutes.".into(),
+            ),
+        );
+        return Ok(refusal(StatusCode::TOO_MANY_REQUESTS, page));
+    }
+    let now = Utc::now();
+    let state_row = store.login_state(&login).await?;
+    if let Some(until) = state_row
+        .as_ref()
+        .and_then(|s| s.locked_until)
+        .filter(|u| *u > now)
+    {
+        store
+            .append_journal(&[login_event(
+                &login,
+                "CONNEXION_REFUSEE",
+                "REFUSE",
+                "compte verrouillé",
+            )])
+            .await?;
+        let minutes = (until - now).num_minutes() + 1;
+        let page = login_page(
+            &csrf,
+            Some(format!(
+                "Compte verrouillé après {LOCK_AFTER} échecs : réessayez dans {minutes} minute(s), ou contactez le gestionnaire du registre."
+            )),
+        );
+        return Ok(refusal(StatusCode::FORBIDDEN, page));
+    }
+    let phc = state_row.as_ref().and_then(|s| s.password_hash.clone());
+    let password = form.password.clone();
+    // Verify even for unknown logins, so that timing does not reveal which exist.
+    let matches = tokio::task::spawn_blocking(move || match phc {
+        Some(p) => auth::verify_password(&password, &p),
+        None => {
+            let _ = auth::verify_password(&password, auth::dummy_hash());
+            false
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let Some(row) = state_row.filter(|_| matches) else {
+        let until = now + chrono::Duration::minutes(LOCK_MINUTES);
+        let event = login_event(
+            &login,
+            "CONNEXION_REFUSEE",
+            "REFUSE",
+            "mot de passe incorrect",
+        );
+        let (_, locked) = store
+            .login_failed(&login, LOCK_AFTER, until, &event)
+            .await?;
+        let message = if locked.is_some() {
+            format!("Compte verrouillé après {LOCK_AFTER} échecs, pour {LOCK_MINUTES} minutes.")
+        } else {
+            generic.to_string()
+        };
+        return Ok(refusal(
+            StatusCode::UNAUTHORIZED,
+            login_page(&csrf, Some(message)),
+        ));
+    };
+    let mut event = login_event(&login, "CONNEXION", "OK", "mot de passe");
+    event.role = Some(row.account.spec.role.code().to_string());
+    store.login_succeeded(&login, &event).await?;
+    // A new session at every login (no fixation); the previous one ends.
+    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+        store.delete_session(&auth::token_hash(old)).await?;
+    }
+    let token = auth::random_secret();
+    store
+        .create_session(
+            &auth::token_hash(&token),
+            &login,
+            now,
+            false,
+            &auth::random_secret(),
+        )
+        .await?;
+    let mut h = HeaderMap::new();
+    set_cookie(&mut h, SESSION_COOKIE, &token, None, "Lax");
+    set_cookie(&mut h, LOGIN_CSRF_COOKIE, "", Some(0), "Strict");
+    let next = match (
+        row.account.spec.role.requires_second_factor(),
+        row.totp_secret.is_some(),
+    ) {
+        (false, _) => "/compte",
+        (true, true) => "/connexion/second-facteur",
+        (true, false) => "/compte/second-facteur",
+    };
+    Ok((h, Redirect::to(next)).into_response())
+}
+
+/// A session that has passed the password, second factor or not yet.
+struct PendingSession {
+    hash: String,
+    login: String,
+    csrf: String,
+    has_totp: bool,
+    second_factor: bool,
+    role: siseri_domain::Role,
+}
+
+async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<PendingSession>, ApiError> {
+    let Some(value) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let hash = auth::token_hash(value);
+    let Some(s) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    if Utc::now() - s.last_seen_at > chrono::Duration::minutes(crate::caller::IDLE_MINUTES) {
+        state.store.delete_session(&hash).await?;
+        return Ok(None);
+    }
+    let login = s.account.spec.login.clone();
+    let has_totp = state
+        .store
+        .login_state(&login)
+        .await?
+        .is_some_and(|l| l.totp_secret.is_some());
+    Ok(Some(PendingSession {
+        hash,
+        login,
+        csrf: s.csrf,
+        has_totp,
+        second_factor: s.second_factor,
+        role: s.account.spec.role,
+    }))
+}
+
+fn code_page(csrf: &str, error: Option<String>) -> FormPage {
+    FormPage {
+        error,
+        action: "/connexion/second-facteur",
+        csrf: csrf.to_string(),
+        fields: &CODE_FIELD,
+        submit: "Valider",
+        ..FormPage::new("Second facteur d’authentification")
+    }
+}
+
+async fn second_factor_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    match pending(&state, &headers).await? {
+        Some(p) if p.has_totp => Ok(code_page(&p.csrf, None).into_response()),
+        Some(_) => Ok(Redirect::to("/compte/second-facteur").into_response()),
+        None => Ok(Redirect::to("/connexion").into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+    csrf: String,
+    secret: Option<String>,
+}
+
+async fn second_factor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let store = state.store.as_ref();
+    let Some(p) = pending(&state, &headers).await? else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    if form.csrf != p.csrf {
+        return Ok(refusal(
+            StatusCode::FORBIDDEN,
+            code_page(
+                &p.csrf,
+                Some("Le formulaire a expiré : recommencez.".into()),
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let secret = store
+        .login_state(&p.login)
+        .await?
+        .and_then(|l| l.totp_secret);
+    let step = secret
+        .as_deref()
+        .and_then(|s| auth::totp_step(s, &form.code, now.timestamp().unsigned_abs()));
+    let accepted = match step {
+        Some(step) => store.accept_totp_step(&p.login, step).await?,
+        None => {
+            store
+                .use_recovery_code(&p.login, &auth::code_hash(&form.code), now)
+                .await?
+        }
+    };
+    if !accepted {
+        let until = now + chrono::Duration::minutes(LOCK_MINUTES);
+        let event = login_event(
+            &p.login,
+            "CONNEXION_REFUSEE",
+            "REFUSE",
+            "second facteur incorrect",
+        );
+        let (_, locked) = store
+            .login_failed(&p.login, LOCK_AFTER, until, &event)
+            .await?;
+        if locked.is_some() {
+            store.delete_session(&p.hash).await?;
+        }
+        return Ok(refusal(
+            StatusCode::UNAUTHORIZED,
+            code_page(&p.csrf, Some("Code incorrect ou déjà utilisé.".into())),
+        ));
+    }
+    store.promote_session(&p.hash).await?;
+    let mut event = login_event(&p.login, "CONNEXION", "OK", "second facteur");
+    event.role = Some(p.role.code().to_string());
+    store.login_succeeded(&p.login, &event).await?;
+    Ok(Redirect::to("/compte").into_response())
+}
+
+fn totp_page(csrf: &str, secret: &str, login: &str, error: Option<String>) -> FormPage {
+    FormPage {
+        error,
+        paragraphs: vec![
+            "Votre rôle exige un second facteur. Ajoutez ce compte à votre application d’authentification (TOTP), puis saisissez le code qu’elle affiche.".into(),
+            format!("Clé à saisir : {secret}"),
+            format!("Ou adresse otpauth : {}", auth::otpauth_url(secret, login)),
+        ],
+        action: "/compte/second-facteur",
+        csrf: csrf.to_string(),
+        hidden: vec![("secret", secret.to_string())],
+        fields: &CODE_FIELD,
+        submit: "Activer le second facteur",
+        ..FormPage::new("Activer le second facteur")
+    }
+}
+
+async fn totp_setup_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let Some(p) = pending(&state, &headers).await? else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    // An account that has a second factor must prove it before replacing it.
+    if p.has_totp && !p.second_factor {
+        return Ok(Redirect::to("/connexion/second-facteur").into_response());
+    }
+    Ok(totp_page(&p.csrf, &auth::new_totp_secret(), &p.login, None).into_response())
+}
+
+async fn totp_setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Result<Response, ApiError> {
+    let store = state.store.as_ref();
+    let Some(p) = pending(&state, &headers).await? else {
+        return Ok(Redirect::to("/connexion").into_response());
+    };
+    if p.has_totp && !p.second_factor {
+        return Ok(Redirect::to("/connexion/second-facteur").into_response());
+    }
+    let secret = form.secret.unwrap_or_default();
+    if form.csrf != p.csrf {
+        return Ok(refusal(
+            StatusCode::FORBIDDEN,
+            totp_page(
+                &p.csrf,
+                &secret,
+                &p.login,
+                Some("Le formulaire a expiré.".into()),
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let Some(step) = auth::totp_step(&secret, &form.code, now.timestamp().unsigned_abs()) else {
+        return Ok(refusal(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            totp_page(
+                &p.csrf,
+                &secret,
+                &p.login,
+                Some("Code incorrect : vérifiez l’heure de votre appareil et recommencez.".into()),
+            ),
+        ));
+    };
+    let (codes, hashes) = auth::new_recovery_codes();
+    let mut event = login_event(&p.login, "ECRITURE", "OK", "activation du second facteur");
+    event.data_kind = "COMPTE".into();
+    store.set_totp(&p.login, &secret, &hashes, &event).await?;
+    store.accept_totp_step(&p.login, step).await?;
+    store.promote_session(&p.hash).await?;
+    let page = FormPage {
+        info: Some("Second facteur activé.".into()),
+        paragraphs: vec!["Voici vos codes de secours, chacun utilisable une fois si vous perdez votre appareil. Conservez-les en lieu sûr : ils ne seront plus affichés.".into()],
+        secrets: codes,
+        links: vec![("/compte", "Continuer vers mon compte")],
+        ..FormPage::new("Codes de secours")
+    };
+    Ok(page.into_response())
+}
+
+/// A caller of the pages: redirected to the login page rather than answered 401.
+pub struct PageCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PageCaller {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match authenticate(state.store.as_ref(), &parts.headers, &parts.method, false).await {
+            Ok(c) => Ok(PageCaller(c)),
+            Err(ApiError::Forbidden("SECOND_FACTEUR_REQUIS", _)) => {
+                Err(Redirect::to("/connexion/second-facteur").into_response())
+            }
+            Err(ApiError::Unauthenticated) => Err(Redirect::to("/connexion").into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+impl PageCaller {
+    fn csrf(&self) -> &str {
+        self.0.session.as_ref().map_or("", |s| s.csrf.as_str())
+    }
+
+    /// The refusal page when a form does not carry the session's anti-forgery token.
+    fn forged(&self, sent: &str) -> Option<Response> {
+        if !sent.is_empty() && sent == self.csrf() {
+            None
+        } else {
+            Some(refusal(
+                StatusCode::FORBIDDEN,
+                FormPage {
+                    error: Some(
+                        "Le formulaire a expiré ou ne vient pas de SISERI : rechargez la page."
+                            .into(),
+                    ),
+                    links: vec![("/compte", "Revenir à mon compte")],
+                    ..FormPage::new("Action refusée")
+                },
+            ))
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage {
+    login: String,
+    role: &'static str,
+    csrf: String,
+    info: Option<String>,
+    secrets: Vec<String>,
+    designations: Vec<(&'static str, String, String, String)>,
+    tokens: Vec<(i64, String, String, &'static str, bool)>,
+    min_len: usize,
+}
+
+fn french_date(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+async fn account(
+    state: &AppState,
+    caller: &PageCaller,
+    info: Option<String>,
+    secrets: Vec<String>,
+) -> Result<Response, ApiError> {
+    let c = &caller.0;
+    let now = Utc::now();
+    let designations = state
+        .store
+        .designations_of(c.login())
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.role.code(),
+                d.siret.to_string(),
+                french_date(d.date_debut),
+                d.date_fin.map(french_date).unwrap_or_else(|| "—".into()),
+            )
+        })
+        .collect();
+    let tokens = state
+        .store
+        .tokens_of(c.login())
+        .await?
+        .into_iter()
+        .map(|t| {
+            let live = t.revoked_at.is_none() && t.expires_at > now;
+            let status = if t.revoked_at.is_some() {
+                "révoqué"
+            } else if live {
+                "actif"
+            } else {
+                "expiré"
+            };
+            (
+                t.id,
+                french_date(t.created_at.date_naive()),
+                french_date(t.expires_at.date_naive()),
+                status,
+                live,
+            )
+        })
+        .collect();
+    let page = AccountPage {
+        login: c.login().to_string(),
+        role: c.account.spec.role.label(),
+        csrf: caller.csrf().to_string(),
+        info,
+        secrets,
+        designations,
+        tokens,
+        min_len: c.account.spec.role.min_password_len(),
+    };
+    Ok(page.into_response())
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    caller: PageCaller,
+) -> Result<Response, ApiError> {
+    account(&state, &caller, None, Vec::new()).await
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    actuel: String,
+    nouveau: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, ApiError> {
+    if let Some(r) = caller.forged(&form.csrf) {
+        return Ok(r);
+    }
+    let c = &caller.0;
+    let store = state.store.as_ref();
+    let phc = store.password_hash(c.login()).await?;
+    let current = form.actuel.clone();
+    let ok = tokio::task::spawn_blocking(move || {
+        phc.is_some_and(|p| auth::verify_password(&current, &p))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !ok {
+        return account(
+            &state,
+            &caller,
+            Some("Mot de passe actuel incorrect : rien n’a changé.".into()),
+            Vec::new(),
+        )
+        .await;
+    }
+    if let Err(e) = auth::check_password(c.account.spec.role, c.login(), &form.nouveau) {
+        return account(
+            &state,
+            &caller,
+            Some(format!("Nouveau mot de passe refusé : {e}.")),
+            Vec::new(),
+        )
+        .await;
+    }
+    let new = form.nouveau.clone();
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut event = c.event(Utc::now(), "ECRITURE", "COMPTE");
+    event.detail = Some("changement de mot de passe".into());
+    store.set_password(c.login(), &hash, &event).await?;
+    account(
+        &state,
+        &caller,
+        Some("Mot de passe changé.".into()),
+        Vec::new(),
+    )
+    .await
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if let Some(r) = caller.forged(&form.csrf) {
+        return Ok(r);
+    }
+    let c = &caller.0;
+    let (token, hash) = auth::new_token();
+    let now = Utc::now();
+    let mut event = c.event(now, "ECRITURE", "JETON_API");
+    event.detail = Some("création".into());
+    state
+        .store
+        .add_token(
+            c.login(),
+            &hash,
+            now + chrono::Duration::days(auth::TOKEN_MAX_DAYS),
+            &event,
+        )
+        .await?;
+    account(
+        &state,
+        &caller,
+        Some("Jeton d’API créé.".into()),
+        vec![token],
+    )
+    .await
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if let Some(r) = caller.forged(&form.csrf) {
+        return Ok(r);
+    }
+    let c = &caller.0;
+    let now = Utc::now();
+    let mut event = c.event(now, "ECRITURE", "JETON_API");
+    event.detail = Some(format!("révocation du jeton {id}"));
+    let done = state.store.revoke_token(c.login(), id, now, &event).await?;
+    let info = if done {
+        "Jeton révoqué."
+    } else {
+        "Ce jeton était déjà révoqué."
+    };
+    account(&state, &caller, Some(info.into()), Vec::new()).await
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: PageCaller,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    if let Some(r) = caller.forged(&form.csrf) {
+        return Ok(r);
+    }
+    let c = &caller.0;
+    if let Some(s) = &c.session {
+        state.store.delete_session(&s.token_hash).await?;
+    }
+    let mut event = c.event(Utc::now(), "DECONNEXION", "SESSION");
+    event.detail = Some("déconnexion".into());
+    state.store.append_journal(&[event]).await?;
+    let mut h = HeaderMap::new();
+    set_cookie(&mut h, SESSION_COOKIE, "", Some(0), "Lax");
+    Ok((h, Redirect::to("/")).into_response())
+}
