@@ -25,6 +25,83 @@ pub enum AdminCommand {
     Designate(DesignateArgs),
     /// Émet un nouveau jeton d'API pour un compte (affiché une seule fois).
     Token(TokenArgs),
+    /// Révoque un jeton d'API d'un compte.
+    RevokeToken(RevokeTokenArgs),
+    /// Délègue l'accès d'un médecin du travail à un professionnel de santé.
+    Delegate(DelegateArgs),
+    /// Révoque une délégation.
+    RevokeDelegation(IdArgs),
+    /// Désigne le médecin d'un travailleur (demande du travailleur ou de ses ayants droit).
+    Grant(GrantArgs),
+    /// Révoque la désignation d'un médecin.
+    RevokeGrant(IdArgs),
+    /// Fixe les natures pour lesquelles un organisme est accrédité.
+    Accredit(AccreditArgs),
+    /// Émet un code d'inscription (7 jours, usage unique) pour lier un compte à une identité fédérée.
+    Enrol(LoginArgs),
+}
+
+/// Options of `admin revoke-token`.
+#[derive(Debug, Args)]
+pub struct RevokeTokenArgs {
+    /// Compte.
+    #[arg(long)]
+    pub login: String,
+    /// Numéro du jeton.
+    #[arg(long)]
+    pub id: i64,
+}
+
+/// Options of `admin delegate`.
+#[derive(Debug, Args)]
+pub struct DelegateArgs {
+    /// Le médecin du travail qui délègue.
+    #[arg(long)]
+    pub mdt: String,
+    /// Le professionnel de santé délégataire.
+    #[arg(long)]
+    pub to: String,
+    /// Lecture et écriture (sinon lecture seule).
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// An id.
+#[derive(Debug, Args)]
+pub struct IdArgs {
+    /// Numéro.
+    #[arg(long)]
+    pub id: i64,
+}
+
+/// Options of `admin grant`.
+#[derive(Debug, Args)]
+pub struct GrantArgs {
+    /// NIR du travailleur (13 caractères).
+    #[arg(long)]
+    pub nir: String,
+    /// Compte MEDECIN_DESIGNE du médecin.
+    #[arg(long)]
+    pub doctor: String,
+}
+
+/// Options of `admin accredit`.
+#[derive(Debug, Args)]
+pub struct AccreditArgs {
+    /// Compte ORGANISME.
+    #[arg(long)]
+    pub login: String,
+    /// Natures, séparées par des virgules (EXTERNE, INTERNE_VIVO, INTERNE_VITRO, RADON, COSMIQUE).
+    #[arg(long, value_delimiter = ',')]
+    pub natures: Vec<String>,
+}
+
+/// A login.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// Compte.
+    #[arg(long)]
+    pub login: String,
 }
 
 /// `siseri admin account` subcommands.
@@ -169,6 +246,100 @@ pub async fn run(cmd: AdminCommand, store: &dyn Store, clock: Clock) -> Result<(
         }
         AdminCommand::Designate(d) => designate(d, store, clock).await,
         AdminCommand::Token(t) => token(t, store).await,
+        AdminCommand::RevokeToken(r) => {
+            let audit = cli_event(
+                "JETON_API",
+                format!("révocation du jeton {} de {}", r.id, r.login),
+            );
+            if store
+                .revoke_token(r.login.trim(), r.id, Utc::now(), &audit)
+                .await?
+            {
+                println!("Jeton {} révoqué.", r.id);
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!(
+                    "--id : aucun jeton actif n° {} pour {}",
+                    r.id, r.login
+                )))
+            }
+        }
+        AdminCommand::Delegate(d) => delegate(d, store).await,
+        AdminCommand::RevokeDelegation(i) => {
+            let audit = cli_event(
+                "DELEGATION",
+                format!("révocation de la délégation {}", i.id),
+            );
+            if store.revoke_delegation(i.id, Utc::now(), &audit).await? {
+                println!("Délégation {} révoquée.", i.id);
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!(
+                    "--id : aucune délégation active n° {}",
+                    i.id
+                )))
+            }
+        }
+        AdminCommand::Grant(g) => grant(g, store).await,
+        AdminCommand::RevokeGrant(i) => {
+            let audit = cli_event(
+                "MEDECIN_DESIGNE",
+                format!("révocation de la désignation {}", i.id),
+            );
+            if store.revoke_grant(i.id, Utc::now(), &audit).await? {
+                println!("Désignation {} révoquée.", i.id);
+                Ok(())
+            } else {
+                Err(CliError::Refused(format!(
+                    "--id : aucune désignation active n° {}",
+                    i.id
+                )))
+            }
+        }
+        AdminCommand::Accredit(a) => {
+            let natures = a
+                .natures
+                .iter()
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| match Nature::parse(n) {
+                    Some(n) if n.is_accreditable() => Ok(n),
+                    _ => Err(CliError::Refused(format!(
+                        "--natures : « {n} » n'est pas une nature accréditable"
+                    ))),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let codes: Vec<&str> = natures.iter().map(|n| n.code()).collect();
+            let audit = cli_event(
+                "ACCREDITATION",
+                format!("{} : {}", a.login, codes.join(",")),
+            );
+            store.set_natures(a.login.trim(), &natures, &audit).await?;
+            println!(
+                "Organisme {} accrédité pour : {}.",
+                a.login.trim(),
+                codes.join(", ")
+            );
+            Ok(())
+        }
+        AdminCommand::Enrol(l) => {
+            let (codes, hashes) = siseri_server::auth::new_recovery_codes();
+            let (Some(code), Some(hash)) = (codes.first(), hashes.first()) else {
+                return Err(CliError::Internal("génération du code".into()));
+            };
+            let expires = Utc::now() + chrono::Duration::days(7);
+            let audit = cli_event(
+                "INSCRIPTION",
+                format!("code d'inscription pour {}", l.login.trim()),
+            );
+            store
+                .set_enrolment(l.login.trim(), hash, expires, &audit)
+                .await?;
+            println!("{code}");
+            eprintln!(
+                "Code d'inscription valable 7 jours, une seule fois ; il ne sera plus affiché."
+            );
+            Ok(())
+        }
     }
 }
 
@@ -409,6 +580,66 @@ async fn designate(d: DesignateArgs, store: &dyn Store, _clock: Clock) -> Result
             .date_fin
             .map(|f| format!(" au {f}"))
             .unwrap_or_default()
+    );
+    Ok(())
+}
+
+async fn delegate(d: DelegateArgs, store: &dyn Store) -> Result<(), CliError> {
+    let role_of = |a: Option<siseri_domain::Account>| a.map(|a| a.spec.role);
+    if role_of(store.account(d.mdt.trim()).await?) != Some(Role::Mdt) {
+        return Err(CliError::Refused(format!(
+            "--mdt : aucun compte MDT « {} »",
+            d.mdt.trim()
+        )));
+    }
+    if role_of(store.account(d.to.trim()).await?) != Some(Role::ProfessionnelSante) {
+        return Err(CliError::Refused(format!(
+            "--to : aucun compte PROFESSIONNEL_SANTE « {} »",
+            d.to.trim()
+        )));
+    }
+    let scope = if d.write {
+        "lecture et écriture"
+    } else {
+        "lecture"
+    };
+    let audit = cli_event(
+        "DELEGATION",
+        format!("délégation de {} à {} ({scope})", d.mdt.trim(), d.to.trim()),
+    );
+    let id = store
+        .add_delegation(d.mdt.trim(), d.to.trim(), d.write, &audit)
+        .await?;
+    println!(
+        "Délégation {id} : {} → {} ({scope}).",
+        d.mdt.trim(),
+        d.to.trim()
+    );
+    Ok(())
+}
+
+async fn grant(g: GrantArgs, store: &dyn Store) -> Result<(), CliError> {
+    let nir = Nir::parse(g.nir.trim()).map_err(refused)?;
+    match store.account(g.doctor.trim()).await? {
+        Some(a) if a.spec.role == Role::MedecinDesigne => {}
+        _ => {
+            return Err(CliError::Refused(format!(
+                "--doctor : aucun compte MEDECIN_DESIGNE « {} »",
+                g.doctor.trim()
+            )));
+        }
+    }
+    let mut audit = cli_event(
+        "MEDECIN_DESIGNE",
+        format!("désignation du médecin {}", g.doctor.trim()),
+    );
+    if let Some(w) = store.worker(&nir).await? {
+        audit.worker_ids = vec![w.id];
+    }
+    let id = store.add_grant(&nir, g.doctor.trim(), &audit).await?;
+    println!(
+        "Désignation {id} : {} peut consulter le dossier de ce travailleur.",
+        g.doctor.trim()
     );
     Ok(())
 }

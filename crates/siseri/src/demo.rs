@@ -364,6 +364,23 @@ const ACCOUNTS: &[(&str, Role, &str)] = &[
     ("chercheur", Role::Chercheur, "chercheur sous convention"),
 ];
 
+/// The demo TOTP secret of a login (deterministic, so that a reused demo database
+/// prints the same secrets): base32 of the first 20 bytes of SHA-256.
+pub fn demo_totp_secret(login: &str) -> String {
+    use sha2::Digest;
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let digest = sha2::Sha256::digest(format!("siseri-demo-totp-{login}").as_bytes());
+    // 20 bytes = 160 bits = 32 base32 characters, no padding.
+    let bits: Vec<u8> = digest
+        .iter()
+        .take(20)
+        .flat_map(|b| (0..8).rev().map(move |i| (b >> i) & 1))
+        .collect();
+    bits.chunks(5)
+        .map(|c| char::from(ALPHABET[c.iter().fold(0usize, |acc, b| acc * 2 + usize::from(*b))]))
+        .collect()
+}
+
 /// The demo password of a login: long enough for every role, never for production.
 fn demo_password(login: &str) -> String {
     format!("siseri-demo-{login}")
@@ -900,6 +917,15 @@ mod tests {
         for w in &workers {
             assert!(terms_for(w).is_ok_and(|t| t.validate().is_ok()));
         }
+    }
+
+    #[test]
+    fn demo_totp_secrets_are_valid_and_stable() {
+        let secret = demo_totp_secret("mdt");
+        assert_eq!(secret.len(), 32);
+        assert_eq!(secret, demo_totp_secret("mdt"));
+        assert_ne!(secret, demo_totp_secret("crp"));
+        assert!(siseri_server::auth::totp_code(&secret, 59).is_some());
     }
 
     #[test]

@@ -729,3 +729,236 @@ async fn journal_verify_names_the_first_broken_entry() {
         );
     }
 }
+
+#[tokio::test]
+async fn links_between_people_on_the_command_line() {
+    for db in every_engine().await {
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "dr.martin",
+                    "--role",
+                    "MDT",
+                    "--rpps",
+                    "10000000009",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "infirmier",
+                    "--role",
+                    "PROFESSIONNEL_SANTE",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "dr.famille",
+                    "--role",
+                    "MEDECIN_DESIGNE",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "labo",
+                    "--role",
+                    "ORGANISME",
+                    "--siren",
+                    "443061841",
+                ],
+            ),
+            0,
+        );
+
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "delegate",
+                    "--mdt",
+                    "infirmier",
+                    "--to",
+                    "dr.martin",
+                ],
+            ),
+            1,
+        );
+        let o = run(
+            &db,
+            &[
+                "admin",
+                "delegate",
+                "--mdt",
+                "dr.martin",
+                "--to",
+                "infirmier",
+                "--write",
+            ],
+        );
+        assert_status(&o, 0);
+        let delegations = db.store.delegations_to("infirmier").await.unwrap();
+        assert!(delegations[0].can_write);
+        let id = delegations[0].id.to_string();
+        assert_status(&run(&db, &["admin", "revoke-delegation", "--id", &id]), 0);
+        assert_status(&run(&db, &["admin", "revoke-delegation", "--id", &id]), 1);
+
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "grant",
+                    "--nir",
+                    "2951099126111",
+                    "--doctor",
+                    "dr.martin",
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "grant",
+                    "--nir",
+                    "2951099126111",
+                    "--doctor",
+                    "dr.famille",
+                ],
+            ),
+            0,
+        );
+        let g = db.store.grants_of("dr.famille").await.unwrap()[0]
+            .id
+            .to_string();
+        assert_status(&run(&db, &["admin", "revoke-grant", "--id", &g]), 0);
+
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "accredit",
+                    "--login",
+                    "labo",
+                    "--natures",
+                    "EXTERNE,cosmique",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "accredit",
+                    "--login",
+                    "labo",
+                    "--natures",
+                    "ESTIMATION_MDT",
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "accredit",
+                    "--login",
+                    "dr.martin",
+                    "--natures",
+                    "EXTERNE",
+                ],
+            ),
+            1,
+        );
+        assert_eq!(
+            db.store
+                .account("labo")
+                .await
+                .unwrap()
+                .unwrap()
+                .spec
+                .natures
+                .len(),
+            2
+        );
+
+        let enrol = run(&db, &["admin", "enrol", "--login", "dr.famille"]);
+        assert_status(&enrol, 0);
+        let code = stdout(&enrol).trim().to_string();
+        let account = db
+            .store
+            .take_enrolment(&siseri_server::auth::code_hash(&code), chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(account.unwrap().spec.login, "dr.famille");
+
+        let token = stdout(&run(&db, &["admin", "token", "--login", "labo"]))
+            .trim()
+            .to_string();
+        let stored = db
+            .store
+            .token(&siseri_server::auth::token_hash(&token))
+            .await
+            .unwrap()
+            .unwrap();
+        let tid = stored.id.to_string();
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "revoke-token",
+                    "--login",
+                    "dr.martin",
+                    "--id",
+                    &tid,
+                ],
+            ),
+            1,
+        );
+        assert_status(
+            &run(
+                &db,
+                &["admin", "revoke-token", "--login", "labo", "--id", &tid],
+            ),
+            0,
+        );
+        assert_status(&run(&db, &["journal", "verify"]), 0);
+    }
+}
