@@ -394,6 +394,13 @@ fn accounts_table() -> String {
             demo_password(login),
             role.code()
         ));
+        if role.requires_second_factor() {
+            out.push_str(&format!(
+                "  {:<16} second facteur (TOTP), clé : {}\n",
+                "",
+                demo_totp_secret(login)
+            ));
+        }
     }
     out.push_str("Ces mots de passe sont publics : n'utilisez jamais la démonstration avec des données réelles.");
     out
@@ -621,6 +628,12 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
         store
             .add_account(&a, Some(&hash), &demo_event("COMPTE"))
             .await?;
+        if role.requires_second_factor() {
+            let secret = demo_totp_secret(login);
+            store
+                .set_totp(login, &secret, &[], &demo_event("COMPTE"))
+                .await?;
+        }
     }
     for (login, role, siret) in [
         ("mdt", DesignationRole::Physician, &s.hospital_north),

@@ -602,6 +602,20 @@ async fn demo_serves_home_and_openapi_then_stops_gracefully() {
     assert_status(&again, 0);
     assert!(stderr(&again).contains("réutilisée"));
     assert!(stdout(&again).contains("siseri-demo-admin"));
+    // The printed TOTP secret is the stored one, for every role that needs a second factor.
+    let banner = stdout(&again);
+    let secret = banner
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("mdt "))
+        .nth(1)
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_string();
+    let state = store.login_state("mdt").await.unwrap().unwrap();
+    assert_eq!(state.totp_secret.as_deref(), Some(secret.as_str()));
+    assert_eq!(banner.matches("second facteur (TOTP)").count(), 5);
     assert_eq!(store.worker_count().await.unwrap(), 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
