@@ -37,6 +37,38 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-
                    font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
                    frame-ancestors 'none'";
 
+/// Refuses cross-site writes made with the session cookie (defence in depth beside the
+/// forms' anti-forgery tokens): `Sec-Fetch-Site` must not be `cross-site`, and an
+/// `Origin`, when sent, must be this server's.
+async fn same_origin_writes(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let h = request.headers();
+    let unsafe_method = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let with_cookie = h.contains_key(header::COOKIE) && !h.contains_key(header::AUTHORIZATION);
+    if unsafe_method && with_cookie {
+        let cross_site = h.get("sec-fetch-site").is_some_and(|v| v == "cross-site");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
+        let foreign_origin = h
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|o| {
+                o == "null"
+                    || host
+                        .is_none_or(|host| o.split_once("://").map(|(_, rest)| rest) != Some(host))
+            });
+        if cross_site || foreign_origin {
+            return ApiError::Forbidden("CSRF", "Requête d'un autre site refusée.").into_response();
+        }
+    }
+    next.run(request).await
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let security = tower::ServiceBuilder::new()
@@ -62,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(login::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(same_origin_writes))
         .layer(security)
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
         .layer(TimeoutLayer::with_status_code(

@@ -889,3 +889,48 @@ async fn second_factor_is_mandatory_single_use_and_recoverable() {
         .await;
     assert_eq!(s, 401, "a recovery code is used once");
 }
+
+#[tokio::test]
+async fn cross_site_writes_with_the_session_cookie_are_refused() {
+    let env = registry(siseri_storage::testing::sqlite().await).await;
+    env.account("camille", Role::Travailleur, |a| {
+        a.nir = Some(Nir::parse(NIR).unwrap())
+    })
+    .await;
+    let mut b = Browser::new(&env);
+    b.login("camille", PASSWORD).await;
+    let (_, _, html) = b.get("/compte").await;
+    let csrf = csrf_of(&html);
+    let url = format!("{}/compte/jetons", env.base);
+    let forged = env
+        .http
+        .post(&url)
+        .header("cookie", b.header())
+        .header("origin", "https://malveillant.example")
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let cross = env
+        .http
+        .post(&url)
+        .header("cookie", b.header())
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), 403);
+    let same = env
+        .http
+        .post(&url)
+        .header("cookie", b.header())
+        .header("origin", env.base.clone())
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(same.status(), 200);
+}
