@@ -8,6 +8,7 @@ mod api;
 mod assets;
 pub mod auth;
 mod error;
+pub mod oidc;
 mod pages;
 mod state;
 
