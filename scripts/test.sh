@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. First installs and starts, idempotently, every service
-# the tests need (today: PostgreSQL), then runs every test of the workspace on both
-# storage engines. Usage: scripts/test.sh [extra cargo test arguments]
+# the tests need (PostgreSQL; Node.js and the OpenID Connect test provider), then runs
+# every test of the workspace on both storage engines.
+# Usage: scripts/test.sh [extra cargo test arguments]
 #
 # PostgreSQL: SISERI_TEST_POSTGRES names the server (default: the local one, trust
 # auth, user postgres). Each test creates its own database `siseri_t_…`; leftovers of
 # earlier runs are dropped first. An unreachable server fails the run: PostgreSQL
 # tests are never skipped silently. (SISERI_SKIP_POSTGRES=1 skips them on purpose,
 # loudly, for a machine without PostgreSQL.)
+#
+# OpenID Connect: the federated-login tests start a real provider (npm package
+# oidc-provider, tests/oidc-provider) with Node.js; its packages come from the committed
+# lockfile through `npm ci`, rerun whenever the lockfile is newer than the install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,6 +54,22 @@ drop_test_databases() {
       psql "$SISERI_TEST_POSTGRES" -qc "DROP DATABASE IF EXISTS \"$db\"" >/dev/null
     done
 }
+
+ensure_oidc_provider() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: installing Node.js and npm (Debian packages)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  local dir=tests/oidc-provider
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "test.sh: installing the OpenID Connect test provider (npm ci)…"
+    npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
+ensure_oidc_provider
 
 if [ "${SISERI_SKIP_POSTGRES:-}" = 1 ]; then
   echo "test.sh: WARNING: SISERI_SKIP_POSTGRES=1, the PostgreSQL tests will NOT run." >&2

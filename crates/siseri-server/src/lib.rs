@@ -12,6 +12,7 @@ pub mod auth;
 pub mod caller;
 mod error;
 mod login;
+pub mod oidc;
 mod pages;
 mod state;
 
