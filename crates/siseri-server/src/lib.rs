@@ -11,6 +11,7 @@ mod assets;
 pub mod auth;
 pub mod caller;
 mod error;
+pub mod federation;
 mod login;
 pub mod oidc;
 mod pages;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(login::routes())
+        .merge(federation::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(same_origin_writes))

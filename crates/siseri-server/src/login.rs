@@ -90,11 +90,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
 
 /// A form field.
 pub struct Field {
-    name: &'static str,
-    label: &'static str,
-    hint: &'static str,
-    kind: &'static str,
-    autocomplete: &'static str,
+    pub(crate) name: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) hint: &'static str,
+    pub(crate) kind: &'static str,
+    pub(crate) autocomplete: &'static str,
 }
 
 const LOGIN_FIELDS: [Field; 2] = [
@@ -114,7 +114,7 @@ const LOGIN_FIELDS: [Field; 2] = [
     },
 ];
 
-const CODE_FIELD: [Field; 1] = [Field {
+pub(crate) const CODE_FIELD: [Field; 1] = [Field {
     name: "code",
     label: "Code à usage unique",
     hint: "Les 6 chiffres de votre application d’authentification, ou un code de secours.",
@@ -126,21 +126,21 @@ const CODE_FIELD: [Field; 1] = [Field {
 #[derive(Template, WebTemplate)]
 #[template(path = "form_page.html")]
 pub struct FormPage {
-    title: &'static str,
-    error: Option<String>,
-    info: Option<String>,
-    paragraphs: Vec<String>,
-    secrets: Vec<String>,
-    action: &'static str,
-    csrf: String,
-    hidden: Vec<(&'static str, String)>,
-    fields: &'static [Field],
-    submit: &'static str,
-    links: Vec<(&'static str, &'static str)>,
+    pub(crate) title: &'static str,
+    pub(crate) error: Option<String>,
+    pub(crate) info: Option<String>,
+    pub(crate) paragraphs: Vec<String>,
+    pub(crate) secrets: Vec<String>,
+    pub(crate) action: &'static str,
+    pub(crate) csrf: String,
+    pub(crate) hidden: Vec<(&'static str, String)>,
+    pub(crate) fields: &'static [Field],
+    pub(crate) submit: &'static str,
+    pub(crate) links: Vec<(String, String)>,
 }
 
 impl FormPage {
-    fn new(title: &'static str) -> Self {
+    pub(crate) fn new(title: &'static str) -> Self {
         FormPage {
             title,
             error: None,
@@ -157,9 +157,10 @@ impl FormPage {
     }
 }
 
-fn login_page(csrf: &str, error: Option<String>) -> FormPage {
+fn login_page(state: &AppState, csrf: &str, error: Option<String>) -> FormPage {
     FormPage {
         error,
+        links: crate::federation::buttons(state),
         action: "/connexion",
         csrf: csrf.to_string(),
         fields: &LOGIN_FIELDS,
@@ -168,7 +169,7 @@ fn login_page(csrf: &str, error: Option<String>) -> FormPage {
     }
 }
 
-fn set_cookie(
+pub(crate) fn set_cookie(
     headers: &mut HeaderMap,
     name: &str,
     value: &str,
@@ -184,11 +185,11 @@ fn set_cookie(
     }
 }
 
-async fn login_form() -> Response {
+async fn login_form(State(state): State<AppState>) -> Response {
     let csrf = auth::random_secret();
     let mut headers = HeaderMap::new();
     set_cookie(&mut headers, LOGIN_CSRF_COOKIE, &csrf, Some(3600), "Strict");
-    (headers, login_page(&csrf, None)).into_response()
+    (headers, login_page(&state, &csrf, None)).into_response()
 }
 
 #[derive(Deserialize)]
@@ -202,7 +203,7 @@ fn refusal(status: StatusCode, page: FormPage) -> Response {
     (status, page).into_response()
 }
 
-fn login_event(login: &str, action: &str, outcome: &str, detail: &str) -> JournalEvent {
+pub(crate) fn login_event(login: &str, action: &str, outcome: &str, detail: &str) -> JournalEvent {
     let mut e = JournalEvent::new(Utc::now(), login, action, "SESSION");
     e.outcome = outcome.to_string();
     e.detail = Some(detail.to_string());
@@ -224,6 +225,7 @@ async fn login(
         let mut h = HeaderMap::new();
         set_cookie(&mut h, LOGIN_CSRF_COOKIE, &fresh, Some(3600), "Strict");
         let page = login_page(
+            &state,
             &fresh,
             Some("Le formulaire a expiré : saisissez à nouveau vos identifiants.".into()),
         );
@@ -241,6 +243,7 @@ async fn login(
             )])
             .await?;
         let page = login_page(
+            &state,
             &csrf,
             Some(
                 "Trop de tentatives depuis votre adresse : réessayez dans quelques minutes.".into(),
@@ -265,6 +268,7 @@ async fn login(
             .await?;
         let minutes = (until - now).num_minutes() + 1;
         let page = login_page(
+            &state,
             &csrf,
             Some(format!(
                 "Compte verrouillé après {LOCK_AFTER} échecs : réessayez dans {minutes} minute(s), ou contactez le gestionnaire du registre."
@@ -302,33 +306,48 @@ async fn login(
         };
         return Ok(refusal(
             StatusCode::UNAUTHORIZED,
-            login_page(&csrf, Some(message)),
+            login_page(&state, &csrf, Some(message)),
         ));
     };
     let mut event = login_event(&login, "CONNEXION", "OK", "mot de passe");
     event.role = Some(row.account.spec.role.code().to_string());
     store.login_succeeded(&login, &event).await?;
-    // A new session at every login (no fixation); the previous one ends.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+    start_session(
+        &state,
+        &headers,
+        &row.account,
+        row.totp_secret.is_some(),
+        HeaderMap::new(),
+    )
+    .await
+}
+
+/// Opens a new session for `account` (the previous one, if any, ends: no fixation)
+/// and sends the browser on: to the second factor for the roles that need one.
+pub(crate) async fn start_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    account: &siseri_domain::Account,
+    has_totp: bool,
+    mut h: HeaderMap,
+) -> Result<Response, ApiError> {
+    let store = state.store.as_ref();
+    if let Some(old) = cookie(headers, SESSION_COOKIE) {
         store.delete_session(&auth::token_hash(old)).await?;
     }
     let token = auth::random_secret();
     store
         .create_session(
             &auth::token_hash(&token),
-            &login,
-            now,
+            &account.spec.login,
+            Utc::now(),
             false,
             &auth::random_secret(),
         )
         .await?;
-    let mut h = HeaderMap::new();
     set_cookie(&mut h, SESSION_COOKIE, &token, None, "Lax");
     set_cookie(&mut h, LOGIN_CSRF_COOKIE, "", Some(0), "Strict");
-    let next = match (
-        row.account.spec.role.requires_second_factor(),
-        row.totp_secret.is_some(),
-    ) {
+    let next = match (account.spec.role.requires_second_factor(), has_totp) {
         (false, _) => "/compte",
         (true, true) => "/connexion/second-facteur",
         (true, false) => "/compte/second-facteur",
@@ -543,7 +562,7 @@ async fn totp_setup(
         info: Some("Second facteur activé.".into()),
         paragraphs: vec!["Voici vos codes de secours, chacun utilisable une fois si vous perdez votre appareil. Conservez-les en lieu sûr : ils ne seront plus affichés.".into()],
         secrets: codes,
-        links: vec![("/compte", "Continuer vers mon compte")],
+        links: vec![("/compte".into(), "Continuer vers mon compte".into())],
         ..FormPage::new("Codes de secours")
     };
     Ok(page.into_response())
@@ -586,7 +605,7 @@ impl PageCaller {
                         "Le formulaire a expiré ou ne vient pas de SISERI : rechargez la page."
                             .into(),
                     ),
-                    links: vec![("/compte", "Revenir à mon compte")],
+                    links: vec![("/compte".into(), "Revenir à mon compte".into())],
                     ..FormPage::new("Action refusée")
                 },
             ))

@@ -14,15 +14,24 @@ pub struct AppState {
     pub clock: Clock,
     /// Login attempts per address.
     pub throttle: Arc<crate::login::Throttle>,
+    /// Identity federations (OpenID Connect) and the logins in progress.
+    pub federations: Arc<crate::federation::Federations>,
 }
 
 impl AppState {
+    /// Adds the identity federations.
+    pub fn with_federations(mut self, federations: crate::federation::Federations) -> Self {
+        self.federations = Arc::new(federations);
+        self
+    }
+
     /// Builds the state.
     pub fn new(store: Arc<dyn Store>, clock: Clock) -> Self {
         AppState {
             store,
             clock,
             throttle: Arc::default(),
+            federations: Arc::default(),
         }
     }
 }

@@ -6,104 +6,13 @@
 //! Needs `node` and `npm ci --prefix tests/oidc-provider` (scripts/test.sh does both).
 //! Never skipped: without them the tests fail and say what to run.
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::time::Duration;
+mod support;
 
-use reqwest::{StatusCode, Url};
+use reqwest::Url;
 use siseri_server::oidc::{OidcClient, OidcConfig, OidcError, PendingLogin};
+use support::{CLIENT_ID, CLIENT_SECRET, Provider, TEST_EMAIL, TEST_SUBJECT, start_provider};
 
-const CLIENT_ID: &str = "siseri-test";
-const CLIENT_SECRET: &str = "secret-de-test-assez-long-pour-hs256-0123456789";
 const REDIRECT_URI: &str = "http://127.0.0.1:9/connexion/federation/retour";
-const TEST_SUBJECT: &str = "agent-7f3c2a";
-const TEST_EMAIL: &str = "agent.test@siseri.invalid";
-
-/// The provider's Node.js process, killed on drop.
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn provider_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/oidc-provider")
-}
-
-/// Starts the provider on a free port (chosen by the provider itself, so no race) and
-/// waits for its `READY <issuer>` line.
-fn start_provider(client_secret: Option<&str>) -> Provider {
-    let dir = provider_dir();
-    assert!(
-        dir.join("node_modules/oidc-provider/package.json")
-            .is_file(),
-        "tests/oidc-provider/node_modules is missing: run `npm ci --prefix tests/oidc-provider` \
-         at the workspace root (scripts/test.sh does it)"
-    );
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .current_dir(&dir)
-        .env("PORT", "0")
-        .env("CLIENT_ID", CLIENT_ID)
-        .env("CLIENT_SECRET", client_secret.unwrap_or(""))
-        .env("REDIRECT_URI", REDIRECT_URI)
-        .env("TEST_SUBJECT", TEST_SUBJECT)
-        .env("NODE_ENV", "test")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start `node` ({e}): install Node.js (scripts/test.sh does it)")
-        });
-
-    // Collect stderr, to show it if the provider does not come up.
-    let stderr_text = Arc::new(Mutex::new(String::new()));
-    let mut stderr = child.stderr.take().expect("stderr piped");
-    let sink = Arc::clone(&stderr_text);
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stderr.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock()
-                .expect("stderr lock")
-                .push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-    });
-
-    // Read stdout until READY, then keep draining it.
-    let stdout = child.stdout.take().expect("stdout piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(issuer) = line.strip_prefix("READY ") {
-                let _ = tx.send(issuer.trim().to_owned());
-            }
-        }
-    });
-    match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(issuer) => Provider { child, issuer },
-        Err(_) => {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "the OIDC test provider did not print READY within 30 s; its stderr:\n{}",
-                stderr_text.lock().expect("stderr lock")
-            );
-        }
-    }
-}
 
 fn config(provider: &Provider, client_secret: Option<&str>) -> OidcConfig {
     OidcConfig {
@@ -123,87 +32,17 @@ async fn discover(provider: &Provider) -> OidcClient {
         .expect("discovery")
 }
 
-/// A "browser": keeps cookies, never follows redirects on its own.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("reqwest client")
-}
-
-/// Plays the user: follows the authorize URL through the provider's interaction (GET the
-/// form, POST it) until the redirect to REDIRECT_URI, and returns its `code` and `state`.
-async fn authorize(authorize_url: &str) -> (String, String) {
-    let browser = browser();
-    let mut url = Url::parse(authorize_url).expect("authorize URL");
-    for _ in 0..10 {
-        let response = browser.get(url.clone()).send().await.expect("GET");
-        let status = response.status();
-        if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(reqwest::header::LOCATION)
-                .expect("Location header")
-                .to_str()
-                .expect("Location is ASCII");
-            let next = url.join(location).expect("Location is a URL");
-            if next.as_str().starts_with(REDIRECT_URI) {
-                let param = |name: &str| {
-                    next.query_pairs()
-                        .find(|(k, _)| k == name)
-                        .map(|(_, v)| v.into_owned())
-                };
-                assert_eq!(param("error"), None, "provider answered an error: {next}");
-                return (
-                    param("code").expect("code in callback"),
-                    param("state").expect("state in callback"),
-                );
-            }
-            url = next;
-            continue;
-        }
-        assert_eq!(status, StatusCode::OK, "unexpected answer at {url}");
-        // The interaction form: POST it to its action.
-        let html = response.text().await.expect("form");
-        let action = html
-            .split("action=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap_or_else(|| panic!("no form at {url}: {html}"));
-        let response = browser
-            .post(url.join(action).expect("form action"))
-            .form(&[("login", TEST_SUBJECT)])
-            .send()
-            .await
-            .expect("POST");
-        assert!(
-            response.status().is_redirection(),
-            "interaction POST answered {}",
-            response.status()
-        );
-        let location = response
-            .headers()
-            .get(reqwest::header::LOCATION)
-            .expect("Location after POST")
-            .to_str()
-            .expect("ASCII");
-        url = url.join(location).expect("Location is a URL");
-    }
-    panic!("no redirect to {REDIRECT_URI} after 10 steps");
-}
-
 /// `begin` and the user's part of the flow: the pending login and the callback's
 /// `code` and `state`.
 async fn login(client: &OidcClient) -> (PendingLogin, String, String) {
     let (url, pending) = client.begin();
-    let (code, state) = authorize(&url).await;
+    let (code, state) = support::authorize(&url, REDIRECT_URI).await;
     (pending, code, state)
 }
 
 #[tokio::test]
 async fn login_with_real_provider_returns_verified_identity() {
-    let provider = start_provider(Some(CLIENT_SECRET));
+    let provider = start_provider(Some(CLIENT_SECRET), REDIRECT_URI);
     let client = discover(&provider).await;
 
     let (url, pending) = client.begin();
@@ -222,7 +61,7 @@ async fn login_with_real_provider_returns_verified_identity() {
     assert!(!url.contains(&pending.pkce_verifier));
     assert_eq!(pending.provider, "test");
 
-    let (code, state) = authorize(&url).await;
+    let (code, state) = support::authorize(&url, REDIRECT_URI).await;
     let identity = client
         .finish(pending, &code, &state)
         .await
@@ -235,7 +74,7 @@ async fn login_with_real_provider_returns_verified_identity() {
 
 #[tokio::test]
 async fn public_client_login_works() {
-    let provider = start_provider(None);
+    let provider = start_provider(None, REDIRECT_URI);
     let client = OidcClient::discover(config(&provider, None))
         .await
         .expect("discovery");
@@ -246,7 +85,7 @@ async fn public_client_login_works() {
 
 #[tokio::test]
 async fn wrong_state_is_refused() {
-    let provider = start_provider(Some(CLIENT_SECRET));
+    let provider = start_provider(Some(CLIENT_SECRET), REDIRECT_URI);
     let client = discover(&provider).await;
     let (pending, code, state) = login(&client).await;
 
@@ -273,7 +112,7 @@ async fn wrong_state_is_refused() {
 
 #[tokio::test]
 async fn replayed_code_is_refused() {
-    let provider = start_provider(Some(CLIENT_SECRET));
+    let provider = start_provider(Some(CLIENT_SECRET), REDIRECT_URI);
     let client = discover(&provider).await;
     let (pending, code, state) = login(&client).await;
 
@@ -295,7 +134,7 @@ async fn replayed_code_is_refused() {
 
 #[tokio::test]
 async fn pending_login_from_another_begin_is_refused() {
-    let provider = start_provider(Some(CLIENT_SECRET));
+    let provider = start_provider(Some(CLIENT_SECRET), REDIRECT_URI);
     let client = discover(&provider).await;
     let (_pending, code, state) = login(&client).await;
     let (_, other) = client.begin();

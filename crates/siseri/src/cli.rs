@@ -54,6 +54,10 @@ pub struct ServeArgs {
     /// Adresse d'écoute.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Fichier JSON des fédérations d'identité OpenID Connect (tableau de {name, label,
+    /// issuer_url, client_id, client_secret, redirect_url, scopes}).
+    #[arg(long, env = "SISERI_OIDC_CONFIG")]
+    pub oidc_config: Option<std::path::PathBuf>,
 }
 
 /// Options of `demo`.
@@ -65,6 +69,9 @@ pub struct DemoArgs {
     /// Crée les données puis s'arrête, sans servir.
     #[arg(long)]
     pub no_serve: bool,
+    /// Fichier JSON des fédérations d'identité OpenID Connect.
+    #[arg(long, env = "SISERI_OIDC_CONFIG")]
+    pub oidc_config: Option<std::path::PathBuf>,
 }
 
 /// Today's date, fixed by `SISERI_TODAY=AAAA-MM-JJ` (a testing aid) or the system's.
@@ -87,7 +94,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Serve(args) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;
-            crate::serve::serve(&args.listen, store, clock, None).await
+            crate::serve::serve(
+                &args.listen,
+                store,
+                clock,
+                args.oidc_config.as_deref(),
+                None,
+            )
+            .await
         }
         Command::Demo(args) => crate::demo::run(db, &args, clock).await,
         Command::Admin(cmd) => {

@@ -42,7 +42,14 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
         println!("{logins}");
         return Ok(());
     }
-    crate::serve::serve(&args.listen, store, clock, Some(logins)).await
+    crate::serve::serve(
+        &args.listen,
+        store,
+        clock,
+        args.oidc_config.as_deref(),
+        Some(logins),
+    )
+    .await
 }
 
 /// Deterministic pseudo-random numbers (SplitMix64): the demo must not change

@@ -4,17 +4,51 @@ use std::sync::Arc;
 
 use siseri_domain::Clock;
 use siseri_server::AppState;
+use siseri_server::federation::Federations;
+use siseri_server::oidc::{OidcClient, OidcConfig};
 use siseri_storage::Store;
 
 use crate::CliError;
+
+/// Reads the federations' configuration and discovers each provider; any failure
+/// stops the start-up with a clear message (a half-configured login is worse).
+async fn federations(path: Option<&std::path::Path>) -> Result<Federations, CliError> {
+    let Some(path) = path else {
+        return Ok(Federations::default());
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        CliError::Refused(format!(
+            "--oidc-config {} : lecture impossible : {e}",
+            path.display()
+        ))
+    })?;
+    let configs: Vec<OidcConfig> = serde_json::from_str(&text).map_err(|e| {
+        CliError::Refused(format!(
+            "--oidc-config {} : JSON invalide : {e}",
+            path.display()
+        ))
+    })?;
+    let mut clients = Vec::new();
+    for c in configs {
+        let name = c.name.clone();
+        let client = OidcClient::discover(c)
+            .await
+            .map_err(|e| CliError::Refused(format!("fédération {name} : {e}")))?;
+        tracing::info!(federation = %name, "identity federation ready");
+        clients.push(client);
+    }
+    Ok(Federations::new(clients))
+}
 
 /// Binds `listen`, prints the URL (with `banner` after it), and serves.
 pub async fn serve(
     listen: &str,
     store: Arc<dyn Store>,
     clock: Clock,
+    oidc_config: Option<&std::path::Path>,
     banner: Option<String>,
 ) -> Result<(), CliError> {
+    let federations = federations(oidc_config).await?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CliError::Refused(format!("écoute impossible sur {listen} : {e}")))?;
@@ -27,9 +61,13 @@ pub async fn serve(
         println!("{b}");
     }
     tracing::info!(%addr, "listening");
-    siseri_server::serve(listener, AppState::new(store, clock), shutdown_signal())
-        .await
-        .map_err(|e| CliError::Internal(e.to_string()))?;
+    siseri_server::serve(
+        listener,
+        AppState::new(store, clock).with_federations(federations),
+        shutdown_signal(),
+    )
+    .await
+    .map_err(|e| CliError::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -976,3 +976,47 @@ async fn links_between_people_on_the_command_line() {
         assert_status(&run(&db, &["journal", "verify"]), 0);
     }
 }
+
+#[test]
+fn a_bad_federation_configuration_stops_the_start_up() {
+    let dir = std::env::temp_dir().join(format!("siseri-oidc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite:{}", dir.join("s.db").display());
+    let missing = siseri()
+        .args([
+            "--database",
+            &db,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--oidc-config",
+            "/nonexistent.json",
+        ])
+        .output()
+        .unwrap();
+    assert_status(&missing, 1);
+    assert!(stderr(&missing).contains("--oidc-config"));
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{").unwrap();
+    let o = siseri()
+        .args(["--database", &db, "serve", "--listen", "127.0.0.1:0"])
+        .arg("--oidc-config")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("JSON invalide"));
+    let unreachable = dir.join("unreachable.json");
+    let config = r#"[{"name":"fc","label":"FranceConnect+","issuer_url":"http://127.0.0.1:9","client_id":"x","client_secret":"very-secret-value","redirect_url":"http://127.0.0.1/retour","scopes":[]}]"#;
+    std::fs::write(&unreachable, config).unwrap();
+    let o = siseri()
+        .args(["--database", &db, "serve", "--listen", "127.0.0.1:0"])
+        .arg("--oidc-config")
+        .arg(&unreachable)
+        .output()
+        .unwrap();
+    assert_status(&o, 1);
+    assert!(stderr(&o).contains("fédération fc"));
+    assert!(!stderr(&o).contains("very-secret-value"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
