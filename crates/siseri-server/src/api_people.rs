@@ -26,6 +26,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(my_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(designate))
+        .routes(routes!(add_correspondent))
         .routes(routes!(delegate))
         .routes(routes!(revoke_delegation))
         .routes(routes!(designate_my_doctor))
@@ -239,6 +240,89 @@ async fn designate(
     };
     let created = store.add_designation(&d, &event).await?;
     Ok(Json(serde_json::json!({ "id": created.id })))
+}
+
+/// A correspondent to create.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CorrespondentRequest {
+    /// The new account's login.
+    login: String,
+    /// Its e-mail address.
+    email: Option<String>,
+    /// The establishments it may declare for (default: the employer's own scope).
+    #[serde(default)]
+    sirets: Vec<String>,
+    /// An initial password (12 characters at least).
+    password: Option<String>,
+}
+
+/// An employer (not a correspondent) appoints a correspondent, who may declare workers
+/// on its establishments but neither designate nor see any dose.
+#[utoipa::path(post, path = "/api/v1/correspondants", tag = "comptes", request_body = CorrespondentRequest,
+    responses((status = 200), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+async fn add_correspondent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CorrespondentRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&caller, &[Role::Employeur])?;
+    let employer = &caller.account.spec;
+    if employer.correspondent {
+        return Err(ApiError::Forbidden(
+            "ROLE_NON_AUTORISE",
+            "Un correspondant ne désigne pas d'autre correspondant.",
+        ));
+    }
+    let sirets = body
+        .sirets
+        .iter()
+        .map(|s| Siret::parse(s.trim()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    let in_scope = |s: &Siret| {
+        if employer.sirets.is_empty() {
+            Some(s.siren()) == employer.siren
+        } else {
+            employer.sirets.contains(s)
+        }
+    };
+    if let Some(s) = sirets.iter().find(|s| !in_scope(s)) {
+        return Err(bad(format!(
+            "sirets : {s} n'est pas un établissement de votre périmètre"
+        )));
+    }
+    let mut account = NewAccount::new(body.login.trim(), Role::Employeur);
+    account.siren.clone_from(&employer.siren);
+    account.sirets = if sirets.is_empty() {
+        employer.sirets.clone()
+    } else {
+        sirets
+    };
+    account.email = body.email;
+    account.correspondent = true;
+    account.validate().map_err(|e| bad(e.to_string()))?;
+    let hash = match body.password {
+        Some(p) => {
+            auth::check_password(Role::Employeur, &account.login, &p)
+                .map_err(|e| bad(format!("password : {e}")))?;
+            Some(
+                tokio::task::spawn_blocking(move || auth::hash_password(&p))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))?
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
+    let mut event = caller.event(Utc::now(), "ECRITURE", "COMPTE");
+    event.detail = Some(format!("désignation du correspondant {}", account.login));
+    let created = state
+        .store
+        .add_account(&account, hash.as_deref(), &event)
+        .await?;
+    Ok(Json(
+        serde_json::json!({ "id": created.id, "login": created.spec.login }),
+    ))
 }
 
 /// A delegation to a health professional.

@@ -15,6 +15,7 @@ pub mod federation;
 mod login;
 pub mod oidc;
 mod pages;
+pub mod records;
 mod state;
 
 pub use api::openapi_document;

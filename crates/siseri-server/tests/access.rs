@@ -449,6 +449,39 @@ async fn designations_delegations_and_designated_doctors_through_the_api() {
         200
     );
 
+    // Correspondents: appointed by the employer, in its scope, and unable to designate.
+    let rh = env.token("rh.a").await;
+    let (s, _) = env
+        .post(
+            &rh,
+            "/api/v1/correspondants",
+            json!({"login": "corresp.b", "sirets": [SIRET_A]}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let created = env.db.store.account("corresp.b").await.unwrap().unwrap();
+    assert!(created.spec.correspondent && created.spec.role == Role::Employeur);
+    assert_eq!(
+        env.post(
+            &rh,
+            "/api/v1/correspondants",
+            json!({"login": "corresp.c", "sirets": [SIRET_B]})
+        )
+        .await
+        .0,
+        400
+    );
+    assert_eq!(
+        env.post(
+            &env.token("corresp.a").await,
+            "/api/v1/correspondants",
+            json!({"login": "corresp.d"})
+        )
+        .await
+        .0,
+        403
+    );
+
     let dr = env.token("dr.a").await;
     assert_eq!(env.get(&dr, &path, None).await.0, 200);
     let (s, d) = env

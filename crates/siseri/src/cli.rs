@@ -39,6 +39,24 @@ pub enum Command {
     /// Journal des accès et des écritures.
     #[command(subcommand)]
     Journal(JournalCommand),
+    /// Affiche le dossier d'un travailleur tel que le compte --as peut le voir (journalisé).
+    Worker(WorkerArgs),
+}
+
+/// Options of `worker`.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// NIR ou NIA du travailleur (13 caractères, sans clé).
+    pub nir: String,
+    /// Le compte au nom duquel consulter (mêmes droits que sur l'API).
+    #[arg(long = "as")]
+    pub as_login: String,
+    /// Référence de mission (agents de contrôle).
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Sortie JSON (celle de l'API).
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `siseri journal` subcommands.
@@ -107,6 +125,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Admin(cmd) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;
             crate::admin::run(cmd, store.as_ref(), clock).await
+        }
+        Command::Worker(args) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::worker::show(store.as_ref(), clock, &args).await
         }
         Command::Journal(JournalCommand::Verify) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod demo;
 mod serve;
+mod worker;
 
 use std::process::ExitCode;
 

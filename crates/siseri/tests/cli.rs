@@ -1020,3 +1020,177 @@ fn a_bad_federation_configuration_stops_the_start_up() {
     assert!(!stderr(&o).contains("very-secret-value"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn worker_records_on_the_command_line_follow_the_policy() {
+    use siseri_domain::codes::{ActivityCharacter, Classification, ContractType, Nuisance, Sex};
+    use siseri_domain::ids::{Nir, Siret};
+    use siseri_domain::worker::{AttachmentTerms, NewWorker};
+    use siseri_storage::{WriteBatch, WriteOp};
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    for db in every_engine().await {
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "establishment",
+                    "add",
+                    "--siret",
+                    "73282932000074",
+                    "--name",
+                    "CHU",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "establishment",
+                    "add",
+                    "--siret",
+                    "44306184100047",
+                    "--name",
+                    "Centrale",
+                ],
+            ),
+            0,
+        );
+        for (login, rpps, siret) in [
+            ("dr.a", "10000000009", "73282932000074"),
+            ("dr.b", "10100000008", "44306184100047"),
+        ] {
+            assert_status(
+                &run(
+                    &db,
+                    &[
+                        "admin", "account", "add", "--login", login, "--role", "MDT", "--rpps",
+                        rpps,
+                    ],
+                ),
+                0,
+            );
+            assert_status(
+                &run(
+                    &db,
+                    &[
+                        "admin",
+                        "designate",
+                        "--role",
+                        "MDT",
+                        "--login",
+                        login,
+                        "--siret",
+                        siret,
+                        "--from",
+                        "2020-01-01",
+                    ],
+                ),
+                0,
+            );
+        }
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "account",
+                    "add",
+                    "--login",
+                    "inspecteur",
+                    "--role",
+                    "AGENT_CONTROLE",
+                ],
+            ),
+            0,
+        );
+        let nir = Nir::parse("2951099126111").unwrap();
+        let mut b = WriteBatch::new("test", chrono::Utc::now());
+        b.ops = vec![
+            WriteOp::EnsureWorker(NewWorker {
+                nir: nir.clone(),
+                nom: "DUPONT".into(),
+                prenom: "Camille".into(),
+                date_naissance: day(1995, 10, 3),
+                sexe: Sex::F,
+            }),
+            WriteOp::AddAttachment {
+                nir: nir.clone(),
+                siret: Siret::parse("73282932000074").unwrap(),
+                terms: AttachmentTerms {
+                    date_debut: day(2020, 1, 1),
+                    date_fin: None,
+                    classement: Some(Classification::B),
+                    autre_exposition: None,
+                    caractere_activite: ActivityCharacter::Civil,
+                    code_domaine: "100000".into(),
+                    code_secteur: "101000".into(),
+                    code_metier: "MANIP".into(),
+                    nuisance: Nuisance::External,
+                    type_contrat: ContractType::Permanent,
+                    quotite_milliemes: 1000,
+                    groupe: None,
+                },
+            },
+        ];
+        db.store.commit(&b).await.unwrap();
+
+        let seen = run(&db, &["worker", "2951099126111", "--as", "dr.a", "--json"]);
+        assert_status(&seen, 0);
+        let record: serde_json::Value = serde_json::from_str(&stdout(&seen)).unwrap();
+        assert_eq!(record["nom"], "DUPONT");
+        assert_eq!(record["rattachements"][0]["classement"], "B");
+        assert!(
+            stdout(&run(&db, &["worker", "2951099126111", "--as", "dr.a"]))
+                .contains("DUPONT Camille")
+        );
+
+        let hidden = run(&db, &["worker", "2951099126111", "--as", "dr.b"]);
+        let unknown = run(&db, &["worker", "1850578006084", "--as", "dr.b"]);
+        assert_status(&hidden, 1);
+        assert_status(&unknown, 1);
+        assert_eq!(stderr(&hidden), stderr(&unknown), "a refusal tells nothing");
+        assert_eq!(stdout(&hidden), "");
+        let no_mission = run(&db, &["worker", "2951099126111", "--as", "inspecteur"]);
+        assert_status(&no_mission, 1);
+        assert!(stderr(&no_mission).contains("mission requise"));
+        assert_status(
+            &run(
+                &db,
+                &[
+                    "worker",
+                    "2951099126111",
+                    "--as",
+                    "inspecteur",
+                    "--mission",
+                    "M-42",
+                ],
+            ),
+            0,
+        );
+        assert_status(
+            &run(&db, &["worker", "2951099126111", "--as", "personne"]),
+            1,
+        );
+
+        let journal = db.store.journal_page(0, 1000).await.unwrap();
+        let reads = |actor: &str, action: &str| {
+            journal
+                .iter()
+                .filter(|e| e.event.actor == actor && e.event.action == action)
+                .count()
+        };
+        assert_eq!(reads("dr.a", "LECTURE"), 2);
+        assert_eq!(reads("dr.b", "LECTURE_REFUSEE"), 2);
+        assert_eq!(reads("inspecteur", "LECTURE_REFUSEE"), 1);
+        assert!(
+            journal.iter().any(
+                |e| e.event.actor == "inspecteur" && e.event.mission.as_deref() == Some("M-42")
+            )
+        );
+        assert_status(&run(&db, &["journal", "verify"]), 0);
+    }
+}
