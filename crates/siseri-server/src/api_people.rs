@@ -301,19 +301,7 @@ async fn add_correspondent(
     account.email = body.email;
     account.correspondent = true;
     account.validate().map_err(|e| bad(e.to_string()))?;
-    let hash = match body.password {
-        Some(p) => {
-            auth::check_password(Role::Employeur, &account.login, &p)
-                .map_err(|e| bad(format!("password : {e}")))?;
-            Some(
-                tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            )
-        }
-        None => None,
-    };
+    let hash = initial_password(&account, body.password).await?;
     let mut event = caller.event(Utc::now(), "ECRITURE", "COMPTE");
     event.detail = Some(format!("désignation du correspondant {}", account.login));
     let created = state
@@ -546,19 +534,7 @@ async fn create_account(
     require(&caller, &[Role::Admin])?;
     let account = body.account;
     account.validate().map_err(|e| bad(e.to_string()))?;
-    let hash = match body.password {
-        Some(p) => {
-            auth::check_password(account.role, &account.login, &p)
-                .map_err(|e| bad(format!("password : {e}")))?;
-            Some(
-                tokio::task::spawn_blocking(move || auth::hash_password(&p))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))?
-                    .map_err(|e| ApiError::Internal(e.to_string()))?,
-            )
-        }
-        None => None,
-    };
+    let hash = initial_password(&account, body.password).await?;
     let mut event = caller.event(Utc::now(), "ECRITURE", "COMPTE");
     event.detail = Some(format!(
         "création du compte {} ({})",
@@ -571,6 +547,21 @@ async fn create_account(
     Ok(Json(
         serde_json::json!({ "id": created.id, "login": created.spec.login }),
     ))
+}
+
+/// Checks and hashes an account's initial password, if one is given.
+async fn initial_password(
+    account: &NewAccount,
+    password: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(p) = password else { return Ok(None) };
+    auth::check_password(account.role, &account.login, &p)
+        .map_err(|e| bad(format!("password : {e}")))?;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&p))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Some(hash))
 }
 
 /// A new enrolment code, shown once.

@@ -11,13 +11,12 @@ use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
-use siseri_domain::codes::{ActivityCharacter, Classification, ContractType, Nuisance, Sex};
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
 use siseri_domain::journal::JournalEvent;
-use siseri_domain::worker::{AttachmentTerms, DesignationRole, NewWorker};
+use siseri_domain::worker::DesignationRole;
 use siseri_server::AppState;
 use siseri_server::auth;
-use siseri_storage::testing::{TestDb, every_engine};
+use siseri_storage::testing::{TestDb, every_engine, sample_terms, sample_worker};
 use siseri_storage::{NewDesignation, NewEstablishment, WriteBatch, WriteOp};
 
 const SIRET_A: &str = "73282932000074";
@@ -149,30 +148,11 @@ async fn registry(db: TestDb) -> Env {
     }
     let mut b = WriteBatch::new("test", Utc::now());
     b.ops = vec![
-        WriteOp::EnsureWorker(NewWorker {
-            nir: Nir::parse(NIR).unwrap(),
-            nom: "DUPONT".into(),
-            prenom: "Camille".into(),
-            date_naissance: day(1995, 10, 3),
-            sexe: Sex::F,
-        }),
+        WriteOp::EnsureWorker(sample_worker(NIR, "DUPONT")),
         WriteOp::AddAttachment {
             nir: Nir::parse(NIR).unwrap(),
             siret: Siret::parse(SIRET_A).unwrap(),
-            terms: AttachmentTerms {
-                date_debut: day(2020, 1, 1),
-                date_fin: None,
-                classement: Some(Classification::A),
-                autre_exposition: None,
-                caractere_activite: ActivityCharacter::Civil,
-                code_domaine: "100000".into(),
-                code_secteur: "101000".into(),
-                code_metier: "MANIP".into(),
-                nuisance: Nuisance::External,
-                type_contrat: ContractType::Permanent,
-                quotite_milliemes: 800,
-                groupe: None,
-            },
+            terms: sample_terms(day(2020, 1, 1)),
         },
     ];
     env.db.store.commit(&b).await.unwrap();

@@ -150,6 +150,19 @@ macro_rules! sql_store {
                 })
             }
 
+            /// Revokes a live row (`sql` sets `revoked_at = $2` for id `$1` if not yet
+            /// revoked); journals only when something was revoked.
+            async fn revoke(&self, sql: &'static str, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(sql).bind(id).bind(at).execute(&mut *tx).await?;
+                let revoked = done.rows_affected() == 1;
+                if revoked {
+                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                }
+                tx.commit().await?;
+                Ok(revoked)
+            }
+
             /// The worker a result, attachment or reading belongs to.
             async fn owner(tx: &mut Tx<'_>, sql: &'static str, id: i64) -> Result<i64, StoreError> {
                 let row = sqlx::query(sql).bind(id).fetch_optional(&mut **tx).await?;
@@ -1192,18 +1205,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_delegation(&self, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE delegations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                    .bind(id)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                let revoked = done.rows_affected() == 1;
-                if revoked {
-                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
-                }
-                tx.commit().await?;
-                Ok(revoked)
+                self.revoke("UPDATE delegations SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id, at, audit).await
             }
 
             async fn delegations_from(&self, mdt_login: &str) -> Result<Vec<DelegationRow>, StoreError> {
@@ -1237,18 +1239,7 @@ macro_rules! sql_store {
             }
 
             async fn revoke_grant(&self, id: i64, at: DateTime<Utc>, audit: &JournalEvent) -> Result<bool, StoreError> {
-                let mut tx = self.begin_write().await?;
-                let done = sqlx::query("UPDATE doctor_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                    .bind(id)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
-                let revoked = done.rows_affected() == 1;
-                if revoked {
-                    Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
-                }
-                tx.commit().await?;
-                Ok(revoked)
+                self.revoke("UPDATE doctor_grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id, at, audit).await
             }
 
             async fn grants_of(&self, doctor_login: &str) -> Result<Vec<GrantRow>, StoreError> {

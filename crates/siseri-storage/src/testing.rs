@@ -16,6 +16,38 @@ use sqlx::Connection;
 
 use crate::{DatabaseUrl, Engine, Store};
 
+/// A worker's identity for tests (born 03/10/1995, F).
+pub fn sample_worker(nir: &str, nom: &str) -> siseri_domain::worker::NewWorker {
+    siseri_domain::worker::NewWorker {
+        nir: siseri_domain::ids::Nir::parse(nir).unwrap_or_else(|e| panic!("{nir}: {e}")),
+        nom: nom.to_string(),
+        prenom: "Camille".to_string(),
+        date_naissance: chrono::NaiveDate::from_ymd_opt(1995, 10, 3)
+            .unwrap_or_else(|| panic!("date")),
+        sexe: siseri_domain::codes::Sex::F,
+    }
+}
+
+/// Attachment terms for tests: category A radiographer in diagnostic radiology, 80 %,
+/// ongoing from `from`.
+pub fn sample_terms(from: chrono::NaiveDate) -> siseri_domain::worker::AttachmentTerms {
+    use siseri_domain::codes::{ActivityCharacter, Classification, ContractType, Nuisance};
+    siseri_domain::worker::AttachmentTerms {
+        date_debut: from,
+        date_fin: None,
+        classement: Some(Classification::A),
+        autre_exposition: None,
+        caractere_activite: ActivityCharacter::Civil,
+        code_domaine: "100000".into(),
+        code_secteur: "101000".into(),
+        code_metier: "MANIP".into(),
+        nuisance: Nuisance::External,
+        type_contrat: ContractType::Permanent,
+        quotite_milliemes: 800,
+        groupe: None,
+    }
+}
+
 /// The environment variable naming the PostgreSQL server for tests.
 pub const POSTGRES_ENV: &str = "SISERI_TEST_POSTGRES";
 

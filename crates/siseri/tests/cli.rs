@@ -1023,9 +1023,7 @@ fn a_bad_federation_configuration_stops_the_start_up() {
 
 #[tokio::test]
 async fn worker_records_on_the_command_line_follow_the_policy() {
-    use siseri_domain::codes::{ActivityCharacter, Classification, ContractType, Nuisance, Sex};
     use siseri_domain::ids::{Nir, Siret};
-    use siseri_domain::worker::{AttachmentTerms, NewWorker};
     use siseri_storage::{WriteBatch, WriteOp};
     let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
     for db in every_engine().await {
@@ -1110,30 +1108,14 @@ async fn worker_records_on_the_command_line_follow_the_policy() {
         let nir = Nir::parse("2951099126111").unwrap();
         let mut b = WriteBatch::new("test", chrono::Utc::now());
         b.ops = vec![
-            WriteOp::EnsureWorker(NewWorker {
-                nir: nir.clone(),
-                nom: "DUPONT".into(),
-                prenom: "Camille".into(),
-                date_naissance: day(1995, 10, 3),
-                sexe: Sex::F,
-            }),
+            WriteOp::EnsureWorker(siseri_storage::testing::sample_worker(
+                "2951099126111",
+                "DUPONT",
+            )),
             WriteOp::AddAttachment {
                 nir: nir.clone(),
                 siret: Siret::parse("73282932000074").unwrap(),
-                terms: AttachmentTerms {
-                    date_debut: day(2020, 1, 1),
-                    date_fin: None,
-                    classement: Some(Classification::B),
-                    autre_exposition: None,
-                    caractere_activite: ActivityCharacter::Civil,
-                    code_domaine: "100000".into(),
-                    code_secteur: "101000".into(),
-                    code_metier: "MANIP".into(),
-                    nuisance: Nuisance::External,
-                    type_contrat: ContractType::Permanent,
-                    quotite_milliemes: 1000,
-                    groupe: None,
-                },
+                terms: siseri_storage::testing::sample_terms(day(2020, 1, 1)),
             },
         ];
         db.store.commit(&b).await.unwrap();
@@ -1142,7 +1124,7 @@ async fn worker_records_on_the_command_line_follow_the_policy() {
         assert_status(&seen, 0);
         let record: serde_json::Value = serde_json::from_str(&stdout(&seen)).unwrap();
         assert_eq!(record["nom"], "DUPONT");
-        assert_eq!(record["rattachements"][0]["classement"], "B");
+        assert_eq!(record["rattachements"][0]["classement"], "A");
         assert!(
             stdout(&run(&db, &["worker", "2951099126111", "--as", "dr.a"]))
                 .contains("DUPONT Camille")
