@@ -387,20 +387,11 @@ pub fn account_from_args(a: &AccountAddArgs) -> Result<NewAccount, CliError> {
     account.correspondent = a.correspondant;
     account.validate().map_err(refused)?;
     if let Some(p) = &a.password {
-        check_password(role, p)?;
+        // The rules of the pages and the API: length by role, common passwords, login.
+        siseri_server::auth::check_password(role, &account.login, p)
+            .map_err(|e| CliError::Refused(format!("--password : {e}")))?;
     }
     Ok(account)
-}
-
-/// The length rule of `access.md` (the common-password list comes with authentication).
-fn check_password(role: Role, password: &str) -> Result<(), CliError> {
-    let min = role.min_password_len();
-    if password.chars().count() < min {
-        return Err(CliError::Refused(format!(
-            "--password : {min} caractères au moins pour le rôle {role}"
-        )));
-    }
-    Ok(())
 }
 
 async fn account_add(a: AccountAddArgs, store: &dyn Store) -> Result<(), CliError> {

@@ -247,6 +247,26 @@ async fn admin_commands_on_every_engine() {
         );
         assert_status(&short, 1);
         assert!(stderr(&short).contains("15 caractères"));
+        let common = run(
+            &db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "jean",
+                "--role",
+                "TRAVAILLEUR",
+                "--password",
+                "Motdepasse2026",
+            ],
+        );
+        assert_status(&common, 1);
+        assert!(
+            stderr(&common).contains("trop courant"),
+            "{}",
+            stderr(&common)
+        );
         assert_status(
             &run(
                 &db,
