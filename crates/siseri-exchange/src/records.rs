@@ -31,6 +31,28 @@ pub const MAX_RECORDS: u64 = 5_000_000;
 /// The columns the CSV report adds; dropped silently when a report is sent back as a file.
 pub const REPORT_COLUMNS: [&str; 3] = ["STATUT", "CODE_ERREUR", "MESSAGE"];
 
+/// Bytes one record may take (about 50 times the longest legitimate line); beyond, the file
+/// is refused with `FICHIER_TROP_GRAND` rather than held in memory.
+pub const MAX_RECORD_BYTES: u64 = 1 << 20;
+
+/// The limits of a reader; the defaults are the spec's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Records admitted; one more refuses the file with `FICHIER_TROP_GRAND`.
+    pub max_records: u64,
+    /// Bytes one record may take; more refuses the file with `FICHIER_TROP_GRAND`.
+    pub max_record_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_records: MAX_RECORDS,
+            max_record_bytes: MAX_RECORD_BYTES,
+        }
+    }
+}
+
 const UTF8_BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 // ---------------------------------------------------------------------------------------------
@@ -602,16 +624,45 @@ impl<R: Read> Read for SkipBom<R> {
     }
 }
 
-/// Counts the bytes handed to the CSV parser, to tell whether a record ended with a line
-/// feed or with the end of the file (see [`CsvRecords::read_next`]).
-struct Counting<R> {
+/// Counts the bytes handed to a parser, and stops one record from taking more than
+/// `max_record_bytes`.
+///
+/// The count tells whether a CSV record ended with a line feed or with the end of the file
+/// (see [`CsvRecords::start_line`]). The cap keeps memory bounded when one record would
+/// otherwise be the rest of the file (an unclosed quote in CSV, a huge string in JSON): the
+/// parsers hold a whole record. Parsers read ahead a buffer, so the cap is approximate by
+/// that buffer's size.
+struct Metered<R> {
     inner: R,
     total: u64,
     last: Option<u8>,
+    /// `total` where the current record started.
+    mark: u64,
+    max_record_bytes: u64,
 }
 
-impl<R: Read> Read for Counting<R> {
+/// The marker inside the I/O error [`Metered`] returns when a record is too large.
+#[derive(Debug, Error)]
+#[error("enregistrement trop grand")]
+struct RecordTooLarge;
+
+impl<R> Metered<R> {
+    fn new(inner: R, max_record_bytes: u64) -> Self {
+        Metered {
+            inner,
+            total: 0,
+            last: None,
+            mark: 0,
+            max_record_bytes,
+        }
+    }
+}
+
+impl<R: Read> Read for Metered<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.total.saturating_sub(self.mark) > self.max_record_bytes {
+            return Err(io::Error::other(RecordTooLarge));
+        }
         let n = self.inner.read(buf)?;
         if let Some(last) = n.checked_sub(1).and_then(|i| buf.get(i)) {
             self.total += n as u64;
@@ -621,9 +672,26 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn csv_error(e: csv::Error) -> ReadError {
+/// Maps an I/O error, recognising [`Metered`]'s cap as a refusal.
+fn io_error(e: io::Error, max_record_bytes: u64) -> ReadError {
+    if e.get_ref()
+        .is_some_and(|inner| inner.is::<RecordTooLarge>())
+    {
+        ReadError::refused(
+            FileCode::FichierTropGrand,
+            format!("un enregistrement dépasse {max_record_bytes} octets (guillemet non fermé ?)"),
+        )
+    } else {
+        ReadError::Io(e)
+    }
+}
+
+fn csv_error(e: csv::Error, max_record_bytes: u64) -> ReadError {
     // Reading bytes with `flexible` on, the only csv error left is the input's own.
-    ReadError::Io(io::Error::from(e))
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => io_error(e, max_record_bytes),
+        other => ReadError::Io(io::Error::other(format!("{other:?}"))),
+    }
 }
 
 /// A streaming reader of a CSV file (exchange.md §1): `;`, RFC 4180 quotes, LF or CRLF.
@@ -631,12 +699,12 @@ fn csv_error(e: csv::Error) -> ReadError {
 /// The header is read and checked by the constructor; records then come one at a time from
 /// [`CsvRecords::next_record`] or the `Iterator` implementation. Memory is one record.
 pub struct CsvRecords<R: Read> {
-    reader: csv::Reader<Counting<SkipBom<R>>>,
+    reader: csv::Reader<Metered<SkipBom<R>>>,
     buf: csv::ByteRecord,
     layout: Layout,
     warnings: Vec<FileMessage>,
     count: u64,
-    max_records: u64,
+    limits: Limits,
     done: bool,
 }
 
@@ -655,17 +723,17 @@ impl<R: Read> CsvRecords<R> {
     /// # Errors
     /// `ENCODAGE_INVALIDE`, `ENTETE_INVALIDE`, `FICHIER_VIDE` (nothing at all) or an I/O error.
     pub fn new(input: R, columns: &'static [Column]) -> Result<Self, ReadError> {
-        Self::with_max_records(input, columns, MAX_RECORDS)
+        Self::with_limits(input, columns, Limits::default())
     }
 
-    /// As [`CsvRecords::new`], refusing the file at record `max_records + 1`.
+    /// As [`CsvRecords::new`], with other limits (tests use small ones).
     ///
     /// # Errors
     /// As [`CsvRecords::new`].
-    pub fn with_max_records(
+    pub fn with_limits(
         input: R,
         columns: &'static [Column],
-        max_records: u64,
+        limits: Limits,
     ) -> Result<Self, ReadError> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
@@ -676,15 +744,12 @@ impl<R: Read> CsvRecords<R> {
             // with the next record, which would break line numbers. The CR is taken off the
             // last field instead (`utf8_fields`).
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_reader(Counting {
-                inner: SkipBom::new(input),
-                total: 0,
-                last: None,
-            });
+            .from_reader(Metered::new(SkipBom::new(input), limits.max_record_bytes));
         let mut buf = csv::ByteRecord::new();
         let mut warnings = Vec::new();
         loop {
-            if !reader.read_byte_record(&mut buf).map_err(csv_error)? {
+            let more = reader.read_byte_record(&mut buf);
+            if !more.map_err(|e| csv_error(e, limits.max_record_bytes))? {
                 return Err(empty_file());
             }
             let names = utf8_fields(&buf)?;
@@ -698,7 +763,7 @@ impl<R: Read> CsvRecords<R> {
                 layout,
                 warnings,
                 count: 0,
-                max_records,
+                limits,
                 done: false,
             });
         }
@@ -753,11 +818,10 @@ impl<R: Read> CsvRecords<R> {
 
     fn read_next(&mut self) -> Result<Option<Record>, ReadError> {
         loop {
-            if !self
-                .reader
-                .read_byte_record(&mut self.buf)
-                .map_err(csv_error)?
-            {
+            let start = self.reader.position().byte();
+            self.reader.get_mut().mark = start;
+            let more = self.reader.read_byte_record(&mut self.buf);
+            if !more.map_err(|e| csv_error(e, self.limits.max_record_bytes))? {
                 return if self.count == 0 {
                     Err(empty_file())
                 } else {
@@ -769,8 +833,8 @@ impl<R: Read> CsvRecords<R> {
                 continue;
             }
             self.count += 1;
-            if self.count > self.max_records {
-                return Err(too_many_records(self.max_records));
+            if self.count > self.limits.max_records {
+                return Err(too_many_records(self.limits.max_records));
             }
             return Ok(Some(self.layout.record(self.start_line(), &fields)));
         }
@@ -854,9 +918,9 @@ fn json_invalid(detail: impl fmt::Display) -> ReadError {
     )
 }
 
-fn json_error(e: serde_json::Error) -> ReadError {
+fn json_error(e: serde_json::Error, max_record_bytes: u64) -> ReadError {
     if e.is_io() {
-        return ReadError::Io(io::Error::from(e));
+        return io_error(io::Error::from(e), max_record_bytes);
     }
     // serde_json's text is English; the position is what helps the sender.
     json_invalid(format_args!(
@@ -874,12 +938,12 @@ fn json_error(e: serde_json::Error) -> ReadError {
 /// (found while streaming, so [`JsonRecords::warnings`] is complete only at the end). A key
 /// given twice in one object (case-insensitively) is `JSON_INVALIDE`.
 pub struct JsonRecords<R: Read> {
-    input: BufReader<SkipBom<R>>,
+    input: BufReader<Metered<SkipBom<R>>>,
     columns: &'static [Column],
     warnings: Vec<FileMessage>,
     unknown: HashSet<String>,
     count: u64,
-    max_records: u64,
+    limits: Limits,
     started: bool,
     done: bool,
 }
@@ -896,18 +960,18 @@ impl<R: Read> fmt::Debug for JsonRecords<R> {
 impl<R: Read> JsonRecords<R> {
     /// A reader with the spec's limit of [`MAX_RECORDS`]; nothing is read yet.
     pub fn new(input: R, columns: &'static [Column]) -> Self {
-        Self::with_max_records(input, columns, MAX_RECORDS)
+        Self::with_limits(input, columns, Limits::default())
     }
 
-    /// As [`JsonRecords::new`], refusing the body at record `max_records + 1`.
-    pub fn with_max_records(input: R, columns: &'static [Column], max_records: u64) -> Self {
+    /// As [`JsonRecords::new`], with other limits (tests use small ones).
+    pub fn with_limits(input: R, columns: &'static [Column], limits: Limits) -> Self {
         JsonRecords {
-            input: BufReader::new(SkipBom::new(input)),
+            input: BufReader::new(Metered::new(SkipBom::new(input), limits.max_record_bytes)),
             columns,
             warnings: Vec::new(),
             unknown: HashSet::new(),
             count: 0,
-            max_records,
+            limits,
             started: false,
             done: false,
         }
@@ -945,7 +1009,7 @@ impl<R: Read> JsonRecords<R> {
             let buf = match self.input.fill_buf() {
                 Ok(buf) => buf,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(io_error(e, self.limits.max_record_bytes)),
             };
             let Some(&first) = buf.first() else {
                 return Ok(None);
@@ -999,11 +1063,15 @@ impl<R: Read> JsonRecords<R> {
         }
         // The object ends with `}`, so serde_json reads no byte past it: the next
         // separator is still in `input`.
+        let input = self.input.get_mut();
+        input.mark = input.total;
         let mut de = serde_json::Deserializer::from_reader(&mut self.input);
-        let object = JsonObject::deserialize(&mut de).map_err(json_error)?;
+        let max_record_bytes = self.limits.max_record_bytes;
+        let object =
+            JsonObject::deserialize(&mut de).map_err(|e| json_error(e, max_record_bytes))?;
         self.count += 1;
-        if self.count > self.max_records {
-            return Err(too_many_records(self.max_records));
+        if self.count > self.limits.max_records {
+            return Err(too_many_records(self.limits.max_records));
         }
         let mut raw = vec![String::new(); self.columns.len()];
         let mut set = vec![false; self.columns.len()];
@@ -1166,6 +1234,13 @@ mod tests {
         Column::new("COMMENTAIRE", Requirement::Optional),
     ];
 
+    fn records(max_records: u64) -> Limits {
+        Limits {
+            max_records,
+            ..Limits::default()
+        }
+    }
+
     fn csv(input: &[u8]) -> Result<CsvRecords<&[u8]>, ReadError> {
         CsvRecords::new(input, COLS)
     }
@@ -1318,11 +1393,11 @@ mod tests {
     #[test]
     fn too_many_records_with_small_limit() {
         let input = b"NIR;NOM;SIRET\n1;a;2\n\n3;b;4\n5;c;6\n";
-        let ok: Result<Vec<_>, _> = CsvRecords::with_max_records(&input[..], COLS, 3)
+        let ok: Result<Vec<_>, _> = CsvRecords::with_limits(&input[..], COLS, records(3))
             .unwrap()
             .collect();
         assert_eq!(ok.unwrap().len(), 3);
-        let mut r = CsvRecords::with_max_records(&input[..], COLS, 2).unwrap();
+        let mut r = CsvRecords::with_limits(&input[..], COLS, records(2)).unwrap();
         assert!(r.next().unwrap().is_ok());
         assert!(r.next().unwrap().is_ok());
         let e = r.next().unwrap().unwrap_err();
@@ -1342,6 +1417,50 @@ mod tests {
         let e = CsvRecords::new(Failing, COLS).unwrap_err();
         assert!(matches!(e, ReadError::Io(_)));
         assert_eq!(e.file_code(), None);
+    }
+
+    #[test]
+    fn crlf_multiline_field_and_missing_final_newline() {
+        let input = "NIR;NOM;SIRET\r\n\r\n1;\"a\r\nb\r\n\";2\r\n\r\n3;b;\"4\"\r\n5;c;6";
+        let recs = read_all(input.as_bytes()).unwrap();
+        let lines: Vec<u64> = recs.iter().map(Record::line).collect();
+        assert_eq!(lines, [3, 7, 8]);
+        assert_eq!(recs[0].raw()[1], "a\r\nb\r\n");
+        // The CR of the line end is not part of the last value.
+        assert_eq!(recs[1].raw()[2], "4");
+        assert_eq!(recs[2].raw()[2], "6");
+    }
+
+    #[test]
+    fn oversized_record_is_refused_not_buffered() {
+        let limits = Limits {
+            max_records: 10,
+            max_record_bytes: 64 * 1024,
+        };
+        // An unclosed quote would make the rest of the file one record.
+        let mut input = b"NIR;NOM;SIRET\n1;\"a;2\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', 200 * 1024));
+        let mut r = CsvRecords::with_limits(&input[..], COLS, limits).unwrap();
+        let e = r.next().unwrap().unwrap_err();
+        assert_eq!(e.file_code(), Some(FileCode::FichierTropGrand));
+        // Many ordinary records are fine: the cap is per record.
+        let mut many = b"NIR;NOM;SIRET\n".to_vec();
+        for _ in 0..10 {
+            many.extend_from_slice(&[b'y'; 10 * 1024]);
+            many.extend_from_slice(b";a;b\n");
+        }
+        let ok: Result<Vec<_>, _> = CsvRecords::with_limits(&many[..], COLS, limits)
+            .unwrap()
+            .collect();
+        assert_eq!(ok.unwrap().len(), 10);
+
+        let mut json = br#"[{"NIR": "1"}, {"NOM": ""#.to_vec();
+        json.extend(std::iter::repeat_n(b'x', 200 * 1024));
+        json.extend_from_slice(br#""}]"#);
+        let mut r = JsonRecords::with_limits(&json[..], COLS, limits);
+        assert!(r.next().unwrap().is_ok());
+        let e = r.next().unwrap().unwrap_err();
+        assert_eq!(e.file_code(), Some(FileCode::FichierTropGrand));
     }
 
     // ---- JSON
@@ -1414,9 +1533,10 @@ mod tests {
     #[test]
     fn json_too_many_records() {
         let input = br#"[{"NIR": "1"}, {"NIR": "2"}, {"NIR": "3"}]"#;
-        let recs: Result<Vec<_>, _> = JsonRecords::with_max_records(&input[..], COLS, 3).collect();
+        let recs: Result<Vec<_>, _> =
+            JsonRecords::with_limits(&input[..], COLS, records(3)).collect();
         assert_eq!(recs.unwrap().len(), 3);
-        let e = JsonRecords::with_max_records(&input[..], COLS, 2)
+        let e = JsonRecords::with_limits(&input[..], COLS, records(2))
             .collect::<Result<Vec<_>, _>>()
             .unwrap_err();
         assert_eq!(e.file_code(), Some(FileCode::FichierTropGrand));
@@ -1532,7 +1652,7 @@ mod tests {
     proptest! {
         #[test]
         fn csv_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            if let Ok(r) = CsvRecords::with_max_records(&bytes[..], COLS, 5) {
+            if let Ok(r) = CsvRecords::with_limits(&bytes[..], COLS, records(5)) {
                 for item in r {
                     let _ = item;
                 }
@@ -1542,7 +1662,7 @@ mod tests {
         #[test]
         fn csv_reader_never_panics_on_near_csv(s in "[NIROMSET;\"\r\n a\u{e9}]{0,200}") {
             let input = format!("NIR;NOM;SIRET\n{s}");
-            if let Ok(r) = CsvRecords::with_max_records(input.as_bytes(), COLS, 5) {
+            if let Ok(r) = CsvRecords::with_limits(input.as_bytes(), COLS, records(5)) {
                 for item in r {
                     let _ = item;
                 }
@@ -1550,8 +1670,41 @@ mod tests {
         }
 
         #[test]
+        fn line_numbers_match_physical_lines(
+            rows in proptest::collection::vec(
+                (0usize..3, any::<bool>(), "[a-z ]{0,3}", 0usize..3, any::<bool>()),
+                1..12,
+            ),
+            final_newline in any::<bool>(),
+        ) {
+            // (empty lines before, CRLF?, value, newlines inside a quoted field, trailing ;)
+            let mut text = String::from("NIR;NOM;SIRET\n");
+            let mut line = 2u64;
+            let mut expected = Vec::new();
+            for (i, (blank, crlf, value, inside, trailing)) in rows.iter().enumerate() {
+                let end = if *crlf { "\r\n" } else { "\n" };
+                for _ in 0..*blank {
+                    text.push_str(end);
+                    line += 1;
+                }
+                expected.push(line);
+                let quoted = format!("\"{value}{}\"", "\n".repeat(*inside));
+                text.push_str(&format!("x;{quoted};z{}", if *trailing { ";" } else { "" }));
+                line += *inside as u64;
+                if i + 1 < rows.len() || final_newline {
+                    text.push_str(end);
+                    line += 1;
+                }
+            }
+            let recs = read_all(text.as_bytes()).unwrap();
+            let lines: Vec<u64> = recs.iter().map(Record::line).collect();
+            prop_assert_eq!(lines, expected);
+            prop_assert!(recs.iter().all(|r| r.error().is_none() && r.get(2) == "z"));
+        }
+
+        #[test]
         fn json_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            for item in JsonRecords::with_max_records(&bytes[..], COLS, 5) {
+            for item in JsonRecords::with_limits(&bytes[..], COLS, records(5)) {
                 let _ = item;
             }
         }
