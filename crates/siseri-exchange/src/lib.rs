@@ -5,3 +5,5 @@
 //! nothing (storage is the caller's) and never panics on input.
 
 pub mod values;
+
+pub mod records;
