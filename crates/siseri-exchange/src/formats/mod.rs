@@ -324,7 +324,6 @@ impl<'r> Line<'r> {
     }
 
     /// A work-time fraction within 0.1…1.0, in thousandths; `QUOTITE_INVALIDE` otherwise.
-    #[allow(dead_code)] // used by the workers format, next
     fn fraction(&mut self, col: usize) -> Option<u32> {
         let v = self.required(col)?;
         match parse_fraction_thousandths(v) {
