@@ -194,7 +194,6 @@ impl<'r> Line<'r> {
         self.date_value(col, v)
     }
 
-    #[allow(dead_code)] // used by the operational format, next
     fn datetime(&mut self, col: usize) -> Option<NaiveDateTime> {
         let v = self.required(col)?;
         match parse_datetime(v) {
