@@ -129,22 +129,21 @@ impl<'r> Line<'r> {
         match Nir::parse(v) {
             Ok(n) => Some(n),
             Err(e) => {
-                // IdError's text already names the field (« NIR : … »).
-                self.found
-                    .push((col, LineMessage::for_line(LineCode::NirFormat, e)));
-                self.tag_last(col);
+                self.push_id_error(col, LineCode::NirFormat, &e);
                 None
             }
         }
     }
 
-    /// The field name of the last message, for messages built from texts that already
-    /// start with the field name.
-    fn tag_last(&mut self, col: usize) {
-        let name = self.name(col);
-        if let Some((_, m)) = self.found.last_mut() {
-            m.field = Some(name);
-        }
+    /// An identifier error of `col`: [`siseri_domain::IdError`]'s French text already starts
+    /// with the field name (« CLE : la clé du NIR devrait être 43 »), so it is not prefixed.
+    fn push_id_error(&mut self, col: usize, code: LineCode, error: &siseri_domain::IdError) {
+        let msg = LineMessage {
+            code,
+            field: Some(self.name(col)),
+            message: error.to_string(),
+        };
+        self.found.push((col, msg));
     }
 
     /// The CLE column, checked against the NIR only when the NIR parsed.
@@ -154,9 +153,7 @@ impl<'r> Line<'r> {
         match nir.check_key(v) {
             Ok(()) => Some(nir.key()),
             Err(e) => {
-                self.found
-                    .push((col, LineMessage::for_line(LineCode::NirCle, e)));
-                self.tag_last(col);
+                self.push_id_error(col, LineCode::NirCle, &e);
                 None
             }
         }
@@ -231,8 +228,7 @@ impl<'r> Line<'r> {
             Ok(s) => Some(s),
             Err(e) => {
                 let code = LineCode::parse(e.code()).unwrap_or(LineCode::SiretFormat);
-                self.found.push((col, LineMessage::for_line(code, e)));
-                self.tag_last(col);
+                self.push_id_error(col, code, &e);
                 None
             }
         }

@@ -691,6 +691,13 @@ mod tests {
         let fields: Vec<_> = c.messages.iter().map(|m| m.field.unwrap()).collect();
         assert_eq!(fields[0], "REFERENCE");
         assert_eq!(fields[9], "CODE_METROLOGIE");
+        // Messages name the field and the expected form, never the value sent.
+        for m in &c.messages {
+            assert!(m.message.starts_with(m.field.unwrap()), "{}", m.message);
+            for sent in ["a b", "Dup0nt", "73282932000079", "abc"] {
+                assert!(!m.message.contains(sent), "{}", m.message);
+            }
+        }
     }
 
     #[test]
