@@ -7,3 +7,5 @@
 pub mod values;
 
 pub mod records;
+
+pub mod formats;
