@@ -231,7 +231,7 @@ code_enum! {
         TravailleurInconnu => "TRAVAILLEUR_INCONNU", Hold;
         /// The NIR's sex digit differs from SEXE.
         NirSexeIncoherent => "NIR_SEXE_INCOHERENT", Warning;
-        /// The NIR's birth year or month differs from DATENAISSANCE.
+        /// The NIR's birth year differs from DATENAISSANCE's (exchange.md §5).
         NirNaissanceIncoherente => "NIR_NAISSANCE_INCOHERENTE", Warning;
         /// Digits below the µSv were dropped.
         ValeurArrondie => "VALEUR_ARRONDIE", Warning;
