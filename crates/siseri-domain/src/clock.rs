@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn paris_date_follows_summer_time() {
-        // 22:30 UTC is the next day in Paris in winter (UTC+1)? No: 23:30 Paris.
+        // Winter (UTC+1): 22:30 UTC is 23:30 in Paris, the same day; 23:30 UTC is the next day.
         assert_eq!(
             paris_date(dt("2025-01-15 22:30")),
             NaiveDate::from_ymd_opt(2025, 1, 15).unwrap()
