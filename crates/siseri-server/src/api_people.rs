@@ -48,6 +48,15 @@ fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
     }
 }
 
+/// The answer to a revocation: done, or nothing live to revoke (404, as for an unknown id).
+fn revocation(revoked: bool) -> Result<Json<serde_json::Value>, ApiError> {
+    if revoked {
+        Ok(Json(serde_json::json!({ "revoque": true })))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
 fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
@@ -160,15 +169,12 @@ async fn revoke_token(
     let now = Utc::now();
     let mut event = caller.event(now, "ECRITURE", "JETON_API");
     event.detail = Some(format!("révocation du jeton {id}"));
-    if state
-        .store
-        .revoke_token(caller.login(), id, now, &event)
-        .await?
-    {
-        Ok(Json(serde_json::json!({ "revoque": true })))
-    } else {
-        Err(ApiError::NotFound)
-    }
+    revocation(
+        state
+            .store
+            .revoke_token(caller.login(), id, now, &event)
+            .await?,
+    )
 }
 
 /// A designation of an MDT or a CRP on an establishment.
@@ -373,11 +379,7 @@ async fn revoke_delegation(
     let now = Utc::now();
     let mut event = caller.event(now, "ECRITURE", "DELEGATION");
     event.detail = Some(format!("révocation de la délégation {id}"));
-    if store.revoke_delegation(id, now, &event).await? {
-        Ok(Json(serde_json::json!({ "revoque": true })))
-    } else {
-        Err(ApiError::NotFound)
-    }
+    revocation(store.revoke_delegation(id, now, &event).await?)
 }
 
 /// A designated doctor.
@@ -465,11 +467,7 @@ async fn revoke_doctor(
     let now = Utc::now();
     let mut event = caller.event(now, "ECRITURE", "MEDECIN_DESIGNE");
     event.detail = Some(format!("révocation de la désignation {id}"));
-    if store.revoke_grant(id, now, &event).await? {
-        Ok(Json(serde_json::json!({ "revoque": true })))
-    } else {
-        Err(ApiError::NotFound)
-    }
+    revocation(store.revoke_grant(id, now, &event).await?)
 }
 
 /// The natures a body is accredited for.

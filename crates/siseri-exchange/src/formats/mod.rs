@@ -413,6 +413,15 @@ pub(crate) mod test_support {
             .collect()
     }
 
+    /// One CSV line holding each of `fields` whatever it contains (each quoted).
+    pub fn quoted_line(fields: &[String]) -> String {
+        let quoted: Vec<String> = fields
+            .iter()
+            .map(|v| format!("\"{}\"", v.replace('"', "\"\"")))
+            .collect();
+        quoted.join(";")
+    }
+
     /// The one record of `line` under `header`.
     pub fn one(columns: &'static [Column], header: &str, line: &str) -> Record {
         read(columns, header, &[line]).pop().unwrap()

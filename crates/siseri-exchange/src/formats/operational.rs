@@ -123,7 +123,7 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<OperationalLine> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::formats::test_support::{codes, one, today};
+    use crate::formats::test_support::{codes, one, quoted_line, today};
     use proptest::prelude::*;
 
     const HEADER: &str = "NIR;SIRET;LIEU;ZONE;TYPE_MESURE;TYPE_DOSIMETRE;DATE_DEBUT_PORT;\
@@ -291,16 +291,11 @@ mod tests {
         assert_eq!(codes(&c.messages), ["NB_COLONNES"]);
     }
 
-    fn quoted(v: &str) -> String {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    }
-
     proptest! {
         #[test]
         fn check_never_panics(fields in proptest::collection::vec(
             prop_oneof![".{0,20}", "[0-9,./: A-Za-z_-]{0,17}", Just(String::new())], 11)) {
-            let line: Vec<String> = fields.iter().map(|f| quoted(f)).collect();
-            let text = format!("{HEADER}\n{}\n", line.join(";"));
+            let text = format!("{HEADER}\n{}\n", quoted_line(&fields));
             if let Ok(reader) = crate::records::CsvRecords::new(text.as_bytes(), COLUMNS) {
                 for record in reader.flatten() {
                     let c = check(&record, today());
@@ -313,8 +308,7 @@ mod tests {
         fn check_never_panics_near_valid(i in 0usize..11, v in ".{0,120}") {
             let mut f: Vec<String> = VALID.iter().map(|s| s.to_string()).collect();
             f[i] = v;
-            let line: Vec<String> = f.iter().map(|s| quoted(s)).collect();
-            let text = format!("{HEADER}\n{}\n", line.join(";"));
+            let text = format!("{HEADER}\n{}\n", quoted_line(&f));
             let record = crate::records::CsvRecords::new(text.as_bytes(), COLUMNS)
                 .unwrap().next().unwrap().unwrap();
             let c = check(&record, today());

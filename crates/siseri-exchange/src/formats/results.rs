@@ -263,7 +263,7 @@ fn check_value(l: &mut Line<'_>, statut: Option<ResultStatus>) -> Option<Option<
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::formats::test_support::{codes, one, read, today};
+    use crate::formats::test_support::{codes, one, quoted_line, read, today};
     use proptest::prelude::*;
 
     const HEADER: &str = "REFERENCE;NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;NATURE;GRANDEUR;\
@@ -728,17 +728,11 @@ mod tests {
         assert!(c.value.is_some());
     }
 
-    /// A CSV field holding `v` whatever it contains.
-    fn quoted(v: &str) -> String {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    }
-
     proptest! {
         #[test]
         fn check_never_panics(fields in proptest::collection::vec(
             prop_oneof![".{0,20}", "[0-9,./ A-Za-z_-]{0,16}", Just(String::new())], 17)) {
-            let line: Vec<String> = fields.iter().map(|f| quoted(f)).collect();
-            let text = format!("{HEADER}\n{}\n", line.join(";"));
+            let text = format!("{HEADER}\n{}\n", quoted_line(&fields));
             if let Ok(reader) = crate::records::CsvRecords::new(text.as_bytes(), COLUMNS) {
                 for record in reader.flatten() {
                     let c = check(&record, today());
@@ -751,8 +745,7 @@ mod tests {
         fn check_never_panics_near_valid(i in 0usize..17, v in ".{0,70}") {
             let mut f: Vec<String> = VALID.iter().map(|s| s.to_string()).collect();
             f[i] = v;
-            let line: Vec<String> = f.iter().map(|s| quoted(s)).collect();
-            let text = format!("{HEADER}\n{}\n", line.join(";"));
+            let text = format!("{HEADER}\n{}\n", quoted_line(&f));
             let record = crate::records::CsvRecords::new(text.as_bytes(), COLUMNS)
                 .unwrap().next().unwrap().unwrap();
             let c = check(&record, today());
