@@ -547,6 +547,19 @@ fn medical_writer(person: &Person, worker: &WorkerFacts, today: NaiveDate) -> bo
 
 /// Whether a CRP holds a designation on `siret` covering today: its scope for sending
 /// operational dosimetry.
+/// Whether a role may send a transmission format at all (`FORMAT_NON_AUTORISE` otherwise);
+/// each line is then checked with [`can_write`].
+pub fn may_send(role: Role, format: crate::codes::TransmissionFormat) -> bool {
+    use crate::codes::TransmissionFormat as F;
+    match format {
+        F::Workers => role == Role::Employeur,
+        F::Results => role == Role::Organisme,
+        F::OperationalDosimetry => {
+            matches!(role, Role::ExploitantInb | Role::Employeur | Role::Crp)
+        }
+    }
+}
+
 fn advisor_designated_on(person: &Person, siret: &Siret, today: NaiveDate) -> bool {
     person
         .designations
@@ -712,6 +725,19 @@ fn continues(last: &Period, next: &Period) -> bool {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use std::collections::BTreeSet;
+
+    #[test]
+    fn only_the_senders_of_each_format_may_send_it() {
+        use crate::codes::TransmissionFormat as F;
+        for role in Role::ALL {
+            assert_eq!(super::may_send(*role, F::Workers), *role == Role::Employeur);
+            assert_eq!(super::may_send(*role, F::Results), *role == Role::Organisme);
+            assert_eq!(
+                super::may_send(*role, F::OperationalDosimetry),
+                matches!(role, Role::ExploitantInb | Role::Employeur | Role::Crp)
+            );
+        }
+    }
 
     use chrono::Days;
     use proptest::prelude::*;

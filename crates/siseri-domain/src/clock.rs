@@ -52,14 +52,24 @@ impl Clock {
 /// last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC (EU rule
 /// since 1996), which is all a date needs.
 pub fn paris_date(utc: chrono::NaiveDateTime) -> NaiveDate {
+    (utc + chrono::Duration::hours(paris_hours(utc))).date()
+}
+
+fn paris_hours(utc: chrono::NaiveDateTime) -> i64 {
     let year = utc.year();
     let dst_start = last_sunday(year, 3).and_hms_opt(1, 0, 0);
     let dst_end = last_sunday(year, 10).and_hms_opt(1, 0, 0);
-    let offset = match (dst_start, dst_end) {
+    match (dst_start, dst_end) {
         (Some(s), Some(e)) if utc >= s && utc < e => 2,
         _ => 1,
-    };
-    (utc + chrono::Duration::hours(offset)).date()
+    }
+}
+
+/// The offset of Europe/Paris at a UTC instant (+01:00 or +02:00), to show instants in the
+/// registry's local time.
+pub fn paris_offset(utc: chrono::DateTime<chrono::Utc>) -> chrono::FixedOffset {
+    let secs = i32::try_from(paris_hours(utc.naive_utc()) * 3600).unwrap_or(3600);
+    chrono::FixedOffset::east_opt(secs).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
 }
 
 fn last_sunday(year: i32, month: u32) -> NaiveDate {

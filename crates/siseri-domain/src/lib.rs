@@ -13,6 +13,7 @@ pub mod ids;
 pub mod journal;
 pub mod nomenclature;
 pub mod result;
+pub mod totals;
 pub mod worker;
 
 pub use account::{Account, AccountError, NewAccount, Role};

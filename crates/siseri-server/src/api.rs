@@ -80,6 +80,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(nomenclature))
         .merge(crate::api_workers::router())
         .merge(crate::api_people::router())
+        .merge(crate::transmissions::router())
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

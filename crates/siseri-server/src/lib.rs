@@ -17,6 +17,7 @@ pub mod oidc;
 mod pages;
 pub mod records;
 mod state;
+pub mod transmissions;
 
 pub use api::openapi_document;
 pub use error::ApiError;
@@ -26,10 +27,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// The request-id header users can quote to support.
@@ -72,6 +71,41 @@ async fn same_origin_writes(
     next.run(request).await
 }
 
+/// Every request gets a 1 MiB body limit and a 30-second timeout (api.md), except the
+/// upload of a transmission (2 GiB, counted by its handler; no timeout).
+async fn limits(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    const MAX: usize = 1024 * 1024;
+    if request.method() == axum::http::Method::POST
+        && request.uri().path() == transmissions::UPLOAD_PATH
+    {
+        return next.run(request).await;
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX) {
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(error::ErrorBody {
+                code: "REQUETE_TROP_GRANDE".into(),
+                message: "Corps de requête limité à 1 Mio.".into(),
+            }),
+        )
+            .into_response();
+    }
+    let request = request.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, MAX)));
+    match tokio::time::timeout(Duration::from_secs(30), next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The whole application.
 pub fn router(state: AppState) -> Router {
     let security = tower::ServiceBuilder::new()
@@ -100,11 +134,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(same_origin_writes))
         .layer(security)
-        .layer(RequestBodyLimitLayer::new(1024 * 1024))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn(limits))
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))

@@ -16,6 +16,8 @@ pub struct AppState {
     pub throttle: Arc<crate::login::Throttle>,
     /// Identity federations (OpenID Connect) and the logins in progress.
     pub federations: Arc<crate::federation::Federations>,
+    /// Imports in progress.
+    pub running: Arc<crate::transmissions::Running>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             clock,
             throttle: Arc::default(),
             federations: Arc::default(),
+            running: Arc::default(),
         }
     }
 }

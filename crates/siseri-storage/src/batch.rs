@@ -22,6 +22,8 @@ pub struct NewTransmission {
     pub file_sha256: String,
     /// The execution report, JSON.
     pub report: String,
+    /// `csv` or `json`.
+    pub media: String,
 }
 
 /// One write. Later operations may refer to what earlier ones created (by NIR).

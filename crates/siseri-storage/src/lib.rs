@@ -9,6 +9,8 @@
 mod auth;
 mod batch;
 mod error;
+pub mod import;
+mod import_sql;
 pub mod journal;
 mod rows;
 mod sql;
@@ -24,7 +26,11 @@ pub mod testing;
 pub use auth::{DelegationRow, GrantRow, LoginState, SessionRow, TokenRow};
 pub use batch::{BatchOutcome, NewTransmission, WriteBatch, WriteOp};
 pub use error::StoreError;
-pub use store::{NewDesignation, NewEstablishment, Store, StoredToken};
+pub use import::{
+    ImportTx, LineRow, NewPending, NewReadingRow, NewResultRow, PendingResolution, PendingRow,
+    TransmissionEnd, TransmissionRow,
+};
+pub use store::{NewDesignation, NewEstablishment, Store, StoredToken, TransmissionFilter};
 pub use url::{DatabaseUrl, Engine};
 
 use std::sync::Arc;

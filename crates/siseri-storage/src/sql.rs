@@ -18,6 +18,19 @@ macro_rules! result_select {
 }
 pub(crate) use result_select;
 
+/// Columns of an operational reading joined with its versions.
+macro_rules! reading_select {
+    () => {
+        "SELECT o.id, w.nir, e.siret, s.siret AS site, o.type_mesure, o.debut_port, o.fin_port, \
+         v.version, v.lieu, v.zone, v.type_dosimetre, v.dose_usv, v.activite \
+         FROM operational_readings o JOIN workers w ON w.id = o.worker_id \
+         JOIN establishments e ON e.id = o.establishment_id \
+         JOIN establishments s ON s.id = o.site_inb_id \
+         JOIN reading_versions v ON v.reading_id = o.id "
+    };
+}
+pub(crate) use reading_select;
+
 /// Columns of a delegation with both logins.
 macro_rules! delegation_select {
     () => {
@@ -48,11 +61,11 @@ macro_rules! sql_store {
         };
         use sqlx::Row;
         use $crate::rows;
-        use $crate::sql::{delegation_select, result_select};
+        use $crate::sql::{delegation_select, reading_select, result_select};
         use $crate::{
             DelegationRow, GrantRow, LoginState, SessionRow, TokenRow,
             BatchOutcome, Engine, NewDesignation, NewEstablishment, StoreError, StoredToken,
-            WriteBatch, WriteOp,
+            NewTransmission, WriteBatch, WriteOp,
         };
 
         type Tx<'a> = sqlx::Transaction<'a, $db>;
@@ -67,7 +80,7 @@ macro_rules! sql_store {
         impl $store {
             /// Begins a write transaction by locking the journal head: every write is
             /// journaled, and taking the write lock first spares SQLite a failed upgrade.
-            async fn begin_write(&self) -> Result<Tx<'_>, StoreError> {
+            async fn begin_write(&self) -> Result<Tx<'static>, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE journal_head SET entries = entries WHERE id = 1")
                     .execute(&mut *tx)
@@ -274,6 +287,66 @@ macro_rules! sql_store {
                     quotite_milliemes: u32::try_from(quotite).map_err(|_| StoreError::Corrupt("QUOTITE".into()))?,
                     groupe: row.try_get("groupe")?,
                 })
+            }
+
+            /// Groups reading rows (ordered by reading id, then version).
+            fn readings_rows(found: &[$row]) -> Result<Vec<OperationalReading>, StoreError> {
+                let mut out: Vec<OperationalReading> = Vec::new();
+                for row in found {
+                    let id: i64 = row.try_get("id")?;
+                    let values = ReadingValues {
+                        lieu: row.try_get("lieu")?,
+                        zone: row.try_get("zone")?,
+                        type_dosimetre: rows::code(row.try_get("type_dosimetre")?, DosimeterType::parse, "TYPE_DOSIMETRE")?,
+                        dose_usv: row.try_get("dose_usv")?,
+                        activite: row.try_get("activite")?,
+                    };
+                    let version = rows::version(row.try_get("version")?)?;
+                    match out.last_mut() {
+                        Some(last) if last.id == id => last.versions.push((version, values)),
+                        _ => {
+                            let debut: NaiveDateTime = row.try_get("debut_port")?;
+                            let fin: NaiveDateTime = row.try_get("fin_port")?;
+                            out.push(OperationalReading {
+                                id,
+                                key: ReadingKey {
+                                    nir: rows::nir(row.try_get("nir")?)?,
+                                    siret: rows::siret(row.try_get("siret")?)?,
+                                    type_mesure: rows::code(row.try_get("type_mesure")?, OperationalQuantity::parse, "TYPE_MESURE")?,
+                                    debut_port: debut,
+                                    fin_port: fin,
+                                },
+                                site_inb: rows::siret(row.try_get("site")?)?,
+                                versions: vec![(version, values)],
+                            });
+                        }
+                    }
+                }
+                Ok(out)
+            }
+
+            /// Groups attachment rows (ordered by attachment id, then version).
+            fn attachments_rows(found: &[$row]) -> Result<Vec<Attachment>, StoreError> {
+                let mut out: Vec<Attachment> = Vec::new();
+                for row in found {
+                    let id: i64 = row.try_get("id")?;
+                    let version = AttachmentVersion {
+                        version: rows::version(row.try_get("version")?)?,
+                        terms: Self::terms_row(row)?,
+                        author: row.try_get("author")?,
+                        recorded_at: row.try_get("recorded_at")?,
+                    };
+                    match out.last_mut() {
+                        Some(last) if last.id == id => last.versions.push(version),
+                        _ => out.push(Attachment {
+                            id,
+                            nir: rows::nir(row.try_get("nir")?)?,
+                            siret: rows::siret(row.try_get("siret")?)?,
+                            versions: vec![version],
+                        }),
+                    }
+                }
+                Ok(out)
             }
 
             /// Groups result rows (ordered by result id, then version).
@@ -786,26 +859,7 @@ macro_rules! sql_store {
                 .bind(nir.as_str())
                 .fetch_all(&self.pool)
                 .await?;
-                let mut out: Vec<Attachment> = Vec::new();
-                for row in &found {
-                    let id: i64 = row.try_get("id")?;
-                    let version = AttachmentVersion {
-                        version: rows::version(row.try_get("version")?)?,
-                        terms: Self::terms_row(row)?,
-                        author: row.try_get("author")?,
-                        recorded_at: row.try_get("recorded_at")?,
-                    };
-                    match out.last_mut() {
-                        Some(last) if last.id == id => last.versions.push(version),
-                        _ => out.push(Attachment {
-                            id,
-                            nir: rows::nir(row.try_get("nir")?)?,
-                            siret: rows::siret(row.try_get("siret")?)?,
-                            versions: vec![version],
-                        }),
-                    }
-                }
-                Ok(out)
+                Self::attachments_rows(&found)
             }
 
             async fn workers_of(&self, siret: &Siret) -> Result<Vec<Worker>, StoreError> {
@@ -849,50 +903,11 @@ macro_rules! sql_store {
             }
 
             async fn readings(&self, nir: &Nir) -> Result<Vec<OperationalReading>, StoreError> {
-                let found = sqlx::query(
-                    "SELECT o.id, w.nir, e.siret, s.siret AS site, o.type_mesure, o.debut_port, o.fin_port, \
-                     v.version, v.lieu, v.zone, v.type_dosimetre, v.dose_usv, v.activite \
-                     FROM operational_readings o JOIN workers w ON w.id = o.worker_id \
-                     JOIN establishments e ON e.id = o.establishment_id \
-                     JOIN establishments s ON s.id = o.site_inb_id \
-                     JOIN reading_versions v ON v.reading_id = o.id \
-                     WHERE w.nir = $1 ORDER BY o.id, v.version",
-                )
-                .bind(nir.as_str())
-                .fetch_all(&self.pool)
-                .await?;
-                let mut out: Vec<OperationalReading> = Vec::new();
-                for row in &found {
-                    let id: i64 = row.try_get("id")?;
-                    let values = ReadingValues {
-                        lieu: row.try_get("lieu")?,
-                        zone: row.try_get("zone")?,
-                        type_dosimetre: rows::code(row.try_get("type_dosimetre")?, DosimeterType::parse, "TYPE_DOSIMETRE")?,
-                        dose_usv: row.try_get("dose_usv")?,
-                        activite: row.try_get("activite")?,
-                    };
-                    let version = rows::version(row.try_get("version")?)?;
-                    match out.last_mut() {
-                        Some(last) if last.id == id => last.versions.push((version, values)),
-                        _ => {
-                            let debut: NaiveDateTime = row.try_get("debut_port")?;
-                            let fin: NaiveDateTime = row.try_get("fin_port")?;
-                            out.push(OperationalReading {
-                                id,
-                                key: ReadingKey {
-                                    nir: rows::nir(row.try_get("nir")?)?,
-                                    siret: rows::siret(row.try_get("siret")?)?,
-                                    type_mesure: rows::code(row.try_get("type_mesure")?, OperationalQuantity::parse, "TYPE_MESURE")?,
-                                    debut_port: debut,
-                                    fin_port: fin,
-                                },
-                                site_inb: rows::siret(row.try_get("site")?)?,
-                                versions: vec![(version, values)],
-                            });
-                        }
-                    }
-                }
-                Ok(out)
+                let found = sqlx::query(concat!(reading_select!(), "WHERE w.nir = $1 ORDER BY o.id, v.version"))
+                    .bind(nir.as_str())
+                    .fetch_all(&self.pool)
+                    .await?;
+                Self::readings_rows(&found)
             }
 
             async fn result_version_count(&self) -> Result<i64, StoreError> {
@@ -1319,6 +1334,128 @@ macro_rules! sql_store {
                 found.iter().map(Self::journal_row).collect()
             }
 
+            async fn begin_import(
+                &self,
+                t: Option<&NewTransmission>,
+                author: &str,
+                at: DateTime<Utc>,
+            ) -> Result<Box<dyn $crate::ImportTx>, StoreError> {
+                let at_end = Self::ENGINE == Engine::Postgres;
+                Ok(Box::new(self.open_import(t, author, at, at_end).await?))
+            }
+
+            async fn transmissions(&self, filter: &$crate::TransmissionFilter, limit: i64) -> Result<Vec<$crate::TransmissionRow>, StoreError> {
+                const COLS: &str = "SELECT id, format, sender_siren, login, received_at, file_sha256, media, file_bytes, refused, report FROM transmissions ";
+                let found = match filter {
+                    $crate::TransmissionFilter::All => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("{COLS} ORDER BY id DESC LIMIT $1")))
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    $crate::TransmissionFilter::Organisation(siren) => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("{COLS} WHERE sender_siren = $2 ORDER BY id DESC LIMIT $1")))
+                            .bind(limit)
+                            .bind(siren.as_str())
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                    $crate::TransmissionFilter::Login(login) => {
+                        sqlx::query(sqlx::AssertSqlSafe(format!("{COLS} WHERE login = $2 ORDER BY id DESC LIMIT $1")))
+                            .bind(limit)
+                            .bind(login)
+                            .fetch_all(&self.pool)
+                            .await?
+                    }
+                };
+                found.iter().map(Self::transmission_row).collect()
+            }
+
+            async fn transmission(&self, id: i64) -> Result<Option<$crate::TransmissionRow>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT id, format, sender_siren, login, received_at, file_sha256, media, file_bytes, refused, report \
+                     FROM transmissions WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::transmission_row).transpose()
+            }
+
+            async fn transmission_lines(&self, id: i64) -> Result<Vec<$crate::LineRow>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT line, reference, status, codes, messages FROM transmission_lines \
+                     WHERE transmission_id = $1 ORDER BY line",
+                )
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::line_row).collect()
+            }
+
+            async fn transmission_file_part(&self, id: i64, part: i64) -> Result<Option<Vec<u8>>, StoreError> {
+                let row = sqlx::query("SELECT bytes FROM transmission_files WHERE transmission_id = $1 AND part = $2")
+                    .bind(id)
+                    .bind(part)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.map(|r| r.try_get("bytes")).transpose()?)
+            }
+
+            async fn pending_lines(&self, open_only: bool) -> Result<Vec<$crate::PendingRow>, StoreError> {
+                let sql = if open_only {
+                    format!("{PENDING_SELECT} WHERE p.resolved_at IS NULL ORDER BY p.id")
+                } else {
+                    format!("{PENDING_SELECT} ORDER BY p.id")
+                };
+                let found = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&self.pool).await?;
+                found.iter().map(Self::pending_row).collect()
+            }
+
+            async fn pending_line(&self, id: i64) -> Result<Option<$crate::PendingRow>, StoreError> {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!("{PENDING_SELECT} WHERE p.id = $1")))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::pending_row).transpose()
+            }
+
+            async fn workers_born_on(&self, date: chrono::NaiveDate) -> Result<Vec<Worker>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT id, nir, nom, prenom, date_naissance, sexe FROM workers WHERE date_naissance = $1 ORDER BY nir",
+                )
+                .bind(date)
+                .fetch_all(&self.pool)
+                .await?;
+                found.iter().map(Self::worker_row).collect()
+            }
+
+            async fn monthly_doses(
+                &self,
+                nir: &Nir,
+            ) -> Result<Vec<(siseri_domain::totals::Month, siseri_domain::totals::Series, i64, i64)>, StoreError> {
+                let found = sqlx::query(
+                    "SELECT m.mois, m.series, m.dose_usv, m.absences FROM monthly_doses m \
+                     JOIN workers w ON w.id = m.worker_id WHERE w.nir = $1 ORDER BY m.mois, m.series",
+                )
+                .bind(nir.as_str())
+                .fetch_all(&self.pool)
+                .await?;
+                found
+                    .iter()
+                    .map(|row| {
+                        let series: String = row.try_get("series")?;
+                        Ok((
+                            siseri_domain::totals::Month(row.try_get("mois")?),
+                            siseri_domain::totals::Series::parse(&series)
+                                .ok_or_else(|| StoreError::Corrupt(format!("série « {series} »")))?,
+                            row.try_get("dose_usv")?,
+                            row.try_get("absences")?,
+                        ))
+                    })
+                    .collect()
+            }
+
             async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError> {
                 // Dropping `tx` on any error rolls everything back.
                 let mut tx = self.begin_write().await?;
@@ -1326,8 +1463,8 @@ macro_rules! sql_store {
                 let mut touched: Vec<i64> = Vec::new();
                 if let Some(t) = &batch.transmission {
                     let row = sqlx::query(
-                        "INSERT INTO transmissions (format, sender_siren, login, received_at, file_sha256, report) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                        "INSERT INTO transmissions (format, sender_siren, login, received_at, file_sha256, report, media) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                     )
                     .bind(t.format.code())
                     .bind(t.sender_siren.as_ref().map(|s| s.as_str()))
@@ -1335,6 +1472,7 @@ macro_rules! sql_store {
                     .bind(t.received_at)
                     .bind(&t.file_sha256)
                     .bind(&t.report)
+                    .bind(&t.media)
                     .fetch_one(&mut *tx)
                     .await?;
                     outcome.transmission_id = Some(row.try_get("id")?);

@@ -40,3 +40,75 @@ impl SqliteStore {
 }
 
 crate::sql::sql_store!(SqliteStore, sqlx::Sqlite, SqliteRow);
+crate::import_sql::sql_import!(
+    SqliteStore,
+    SqliteImport,
+    sqlx::Sqlite,
+    SqliteRow,
+    "SELECT value FROM json_each($1)",
+    "SELECT value FROM json_each($1)"
+);
+
+/// Rows per multi-row INSERT: well under SQLite's 32,766 parameters.
+const ROWS_PER_INSERT: usize = 250;
+
+impl SqliteStore {
+    /// Multi-row INSERTs: one statement per [`ROWS_PER_INSERT`] rows.
+    pub(crate) async fn insert_rows(
+        tx: &mut Tx<'static>,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell>],
+    ) -> Result<(), StoreError> {
+        Self::upsert_rows(tx, table, columns, rows, "").await
+    }
+
+    /// Multi-row INSERTs followed by `suffix` (an `ON CONFLICT` clause).
+    pub(crate) async fn upsert_rows(
+        tx: &mut Tx<'static>,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Cell>],
+        suffix: &str,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let sql = crate::import::multi_row_insert(table, columns, chunk.len(), suffix);
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for row in chunk {
+                for cell in row {
+                    q = match cell {
+                        Cell::Int(v) => q.bind(*v),
+                        Cell::OptInt(v) => q.bind(*v),
+                        Cell::Text(v) => q.bind(v.clone()),
+                        Cell::OptText(v) => q.bind(v.clone()),
+                        Cell::Date(v) => q.bind(*v),
+                        Cell::Stamp(v) => q.bind(*v),
+                        Cell::Local(v) => q.bind(*v),
+                    };
+                }
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// `n` fresh ids of `table`: the import holds SQLite's write lock from its start, so
+    /// nobody else can take them.
+    pub(crate) async fn reserve_ids(
+        tx: &mut Tx<'static>,
+        table: &str,
+        n: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        let sql = format!("SELECT COALESCE(MAX(id), 0) AS m FROM {table}");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut **tx)
+            .await?;
+        let m: i64 = row.try_get("m")?;
+        Ok((1..=n as i64).map(|i| m + i).collect())
+    }
+
+    /// SQLite serialises every write already (the import takes the lock at its start).
+    pub(crate) async fn serialize_imports(_tx: &mut Tx<'static>) -> Result<(), StoreError> {
+        Ok(())
+    }
+}

@@ -10,9 +10,10 @@ use siseri_domain::worker::{
     Attachment, Company, Designation, DesignationRole, Establishment, Worker,
 };
 
+use crate::import::{ImportTx, LineRow, PendingRow, TransmissionRow};
 use crate::{
-    BatchOutcome, DelegationRow, Engine, GrantRow, LoginState, SessionRow, StoreError, TokenRow,
-    WriteBatch,
+    BatchOutcome, DelegationRow, Engine, GrantRow, LoginState, NewTransmission, SessionRow,
+    StoreError, TokenRow, WriteBatch,
 };
 
 /// An establishment to create (its company is created if unknown).
@@ -54,6 +55,17 @@ pub struct StoredToken {
     pub expires_at: DateTime<Utc>,
     /// Revocation, if any.
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Which transmissions to list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransmissionFilter {
+    /// Every one (administrators).
+    All,
+    /// Those of one organisation.
+    Organisation(siseri_domain::Siren),
+    /// Those of one account (senders without an organisation).
+    Login(String),
 }
 
 /// Everything the registry stores, behind one interface.
@@ -297,6 +309,52 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         natures: &[siseri_domain::codes::Nature],
         audit: &JournalEvent,
     ) -> Result<(), StoreError>;
+
+    // --- transmissions ---
+
+    /// Opens a transmission's transaction, with its row unless `t` is `None` (a dry run, or
+    /// the resolution of a held line). Dropping it rolls everything back.
+    async fn begin_import(
+        &self,
+        t: Option<&NewTransmission>,
+        author: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Box<dyn ImportTx>, StoreError>;
+    /// Transmissions, newest first, at most `limit`.
+    async fn transmissions(
+        &self,
+        filter: &TransmissionFilter,
+        limit: i64,
+    ) -> Result<Vec<TransmissionRow>, StoreError>;
+    /// One transmission.
+    async fn transmission(&self, id: i64) -> Result<Option<TransmissionRow>, StoreError>;
+    /// The outcomes of a transmission's lines that are not plain acceptances, by line.
+    async fn transmission_lines(&self, id: i64) -> Result<Vec<LineRow>, StoreError>;
+    /// One part of a transmission's file (parts are numbered from 0).
+    async fn transmission_file_part(
+        &self,
+        id: i64,
+        part: i64,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The reconciliation queue (open lines only, or every line), oldest first.
+    async fn pending_lines(&self, open_only: bool) -> Result<Vec<PendingRow>, StoreError>;
+    /// One line of the queue.
+    async fn pending_line(&self, id: i64) -> Result<Option<PendingRow>, StoreError>;
+    /// Workers born on `date` (to suggest matches for a held line).
+    async fn workers_born_on(&self, date: NaiveDate) -> Result<Vec<Worker>, StoreError>;
+    /// A worker's monthly sums: (month, series, µSv, absences).
+    async fn monthly_doses(
+        &self,
+        nir: &Nir,
+    ) -> Result<
+        Vec<(
+            siseri_domain::totals::Month,
+            siseri_domain::totals::Series,
+            i64,
+            i64,
+        )>,
+        StoreError,
+    >;
 
     // --- journal ---
 

@@ -39,6 +39,34 @@ pub enum AdminCommand {
     Accredit(AccreditArgs),
     /// Émet un code d'inscription (7 jours, usage unique) pour lier un compte à une identité fédérée.
     Enrol(LoginArgs),
+    /// Liste les lignes en attente de rapprochement, avec les travailleurs suggérés.
+    Pending(PendingArgs),
+    /// Traite une ligne en attente : --attach NIR (rattacher) ou --reject MOTIF (rejeter).
+    Resolve(ResolveArgs),
+}
+
+/// Options of `admin pending`.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Aussi les lignes déjà traitées.
+    #[arg(long)]
+    pub all: bool,
+    /// Sortie JSON (celle de l'API).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Options of `admin resolve`.
+#[derive(Debug, Args)]
+pub struct ResolveArgs {
+    /// Numéro de la ligne en attente.
+    pub id: i64,
+    /// Rattacher la ligne au travailleur de ce NIR.
+    #[arg(long, conflicts_with = "reject", required_unless_present = "reject")]
+    pub attach: Option<String>,
+    /// Rejeter la ligne pour ce motif (REJET_GESTIONNAIRE).
+    #[arg(long)]
+    pub reject: Option<String>,
 }
 
 /// Options of `admin revoke-token`.
@@ -224,6 +252,78 @@ pub fn cli_event(data_kind: &str, detail: String) -> JournalEvent {
     e
 }
 
+async fn pending(p: PendingArgs, store: &dyn Store) -> Result<(), CliError> {
+    let views = siseri_import::queue::list(store, !p.all).await?;
+    if p.json {
+        let text =
+            serde_json::to_string_pretty(&views).map_err(|e| CliError::Internal(e.to_string()))?;
+        println!("{text}");
+        return Ok(());
+    }
+    if views.is_empty() {
+        println!("Aucune ligne en attente.");
+    }
+    for v in views {
+        println!(
+            "n° {} — transmission {} ligne {} ({}, {}) : {} [{}]{}",
+            v.id,
+            v.transmission,
+            v.ligne,
+            v.format,
+            v.login,
+            v.codes.join(", "),
+            v.conflits.join(", "),
+            v.resolution
+                .as_deref()
+                .map(|r| format!(" — traitée : {r}"))
+                .unwrap_or_default()
+        );
+        for s in v.suggestions {
+            println!(
+                "    suggestion {} : {} {} {} né(e) le {}",
+                s.raison, s.nir, s.nom, s.prenom, s.date_naissance
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn resolve(r: ResolveArgs, store: &dyn Store, clock: Clock) -> Result<(), CliError> {
+    use siseri_import::queue::{Decision, QueueError};
+    let decision = match (r.attach, r.reject) {
+        (Some(nir), _) => Decision::Attach(
+            siseri_domain::Nir::parse(nir.trim())
+                .map_err(|_| refused("--attach : NIR de 13 caractères attendu"))?,
+        ),
+        (None, Some(reason)) => Decision::Reject(reason),
+        (None, None) => return Err(refused("--attach NIR ou --reject MOTIF attendu")),
+    };
+    let user = std::env::var("USER").unwrap_or_else(|_| "inconnu".to_string());
+    let outcome = siseri_import::queue::resolve(
+        store,
+        r.id,
+        &decision,
+        &format!("cli:{user}"),
+        clock.today(),
+    )
+    .await
+    .map_err(|e| match e {
+        QueueError::Store(s) => CliError::from(s),
+        other => refused(other),
+    })?;
+    println!(
+        "Ligne {} : {}{}",
+        outcome.line,
+        outcome.status,
+        if outcome.codes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", outcome.codes.join(", "))
+        }
+    );
+    Ok(())
+}
+
 fn refused(e: impl std::fmt::Display) -> CliError {
     CliError::Refused(e.to_string())
 }
@@ -265,6 +365,8 @@ pub async fn run(cmd: AdminCommand, store: &dyn Store, clock: Clock) -> Result<(
             }
         }
         AdminCommand::Delegate(d) => delegate(d, store).await,
+        AdminCommand::Pending(p) => pending(p, store).await,
+        AdminCommand::Resolve(r) => resolve(r, store, clock).await,
         AdminCommand::RevokeDelegation(i) => {
             let audit = cli_event(
                 "DELEGATION",

@@ -41,6 +41,9 @@ pub enum Command {
     Journal(JournalCommand),
     /// Affiche le dossier d'un travailleur tel que le compte --as peut le voir (journalisé).
     Worker(WorkerArgs),
+    /// Envoie un fichier (travailleurs, resultats, dosimetrie-operationnelle) au nom du compte
+    /// --as et affiche le rapport d'exécution.
+    Import(crate::import::ImportArgs),
 }
 
 /// Options of `worker`.
@@ -129,6 +132,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker(args) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;
             crate::worker::show(store.as_ref(), clock, &args).await
+        }
+        Command::Import(args) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::import::run(store.as_ref(), clock, &args).await
         }
         Command::Journal(JournalCommand::Verify) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;

@@ -21,7 +21,8 @@ pub mod workers;
 use std::fmt;
 
 use chrono::{Datelike, NaiveDate, NaiveDateTime};
-use siseri_domain::codes::Sex;
+use siseri_domain::codes::{Nature, Sex};
+use siseri_domain::result::Reference;
 use siseri_domain::{Nir, Siret};
 
 use crate::records::{CodeClass, Column, LineCode, LineMessage, Record};
@@ -39,6 +40,31 @@ pub struct Checked<T> {
     pub messages: Vec<LineMessage>,
     /// The typed line, present only when no error was found (warnings allowed).
     pub value: Option<T>,
+    /// The fields that parsed, even on a rejected line: the registry's checks run on
+    /// whatever their inputs allow (§6).
+    pub keys: Keys,
+}
+
+/// The fields the registry's checks need, each present when it parsed on its own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Keys {
+    /// The NIR, when it parsed and its key (if the format has one) matched: no identity is
+    /// compared through a NIR that may be mistyped.
+    pub nir: Option<Nir>,
+    /// Birth name as sent.
+    pub nom: Option<String>,
+    /// First name as sent.
+    pub prenom: Option<String>,
+    /// Date of birth.
+    pub date_naissance: Option<NaiveDate>,
+    /// The establishment.
+    pub siret: Option<Siret>,
+    /// The nature (`resultats`).
+    pub nature: Option<Nature>,
+    /// The sender's reference (`resultats`).
+    pub reference: Option<Reference>,
+    /// `CODE_METROLOGIE = C`.
+    pub correction: Option<bool>,
 }
 
 impl<T> Checked<T> {
@@ -374,7 +400,7 @@ impl<'r> Line<'r> {
 
     /// Orders the codes (column, then code list order) and keeps the value only without
     /// error.
-    fn finish<T>(mut self, value: Option<T>) -> Checked<T> {
+    fn finish<T>(mut self, value: Option<T>, keys: Keys) -> Checked<T> {
         let value = if self.has_errors() { None } else { value };
         // Stable: two messages with the same column and code keep their order of finding.
         self.found.sort_by_key(|(col, m)| (*col, m.code));
@@ -382,6 +408,7 @@ impl<'r> Line<'r> {
             line: self.record.line(),
             messages: self.found.into_iter().map(|(_, m)| m).collect(),
             value,
+            keys,
         }
     }
 }
@@ -392,6 +419,7 @@ fn read_error<T>(record: &Record) -> Option<Checked<T>> {
         line: record.line(),
         messages: vec![e.clone()],
         value: None,
+        keys: Keys::default(),
     })
 }
 

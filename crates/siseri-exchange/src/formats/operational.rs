@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate};
 use siseri_domain::codes::{DosimeterType, OperationalQuantity};
 use siseri_domain::result::{ReadingKey, ReadingValues};
 
-use super::{Checked, Line, read_error};
+use super::{Checked, Keys, Line, read_error};
 use crate::records::{Column, LineCode, Record, Requirement};
 
 const NIR: usize = 0;
@@ -97,6 +97,12 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<OperationalLine> {
     let activite = l.required(ACTIVITE).and_then(|v| l.text(ACTIVITE, v, 100));
     let correction = l.correction(CODE_METROLOGIE);
 
+    let keys = Keys {
+        nir: nir.clone(),
+        siret: siret.clone(),
+        correction,
+        ..Keys::default()
+    };
     let value = (|| {
         Some(OperationalLine {
             key: ReadingKey {
@@ -116,7 +122,7 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<OperationalLine> {
             correction: correction?,
         })
     })();
-    l.finish(value)
+    l.finish(value, keys)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use siseri_domain::codes::{Nature, Position, Quantity, ResultStatus, Sex};
 use siseri_domain::result::{PositionRule, Reference, ResultValues, period_within_months};
 use siseri_domain::{Nir, Siret};
 
-use super::{Checked, Line, read_error};
+use super::{Checked, Keys, Line, read_error};
 use crate::records::{Column, LineCode, Record, Requirement};
 
 const REFERENCE: usize = 0;
@@ -195,6 +195,16 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<ResultLine> {
     };
     let correction = l.correction(CODE_METROLOGIE);
 
+    let keys = Keys {
+        nir: nir.clone().filter(|_| key.is_some()),
+        nom: nom.clone(),
+        prenom: prenom.clone(),
+        date_naissance,
+        siret: siret.clone(),
+        nature,
+        reference: reference.clone(),
+        correction,
+    };
     let value = (|| {
         let values = ResultValues {
             date_debut: date_debut?,
@@ -219,7 +229,7 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<ResultLine> {
             correction: correction?,
         })
     })();
-    l.finish(value)
+    l.finish(value, keys)
 }
 
 /// VALEUR according to STATUT: mandatory with `MESURE`, empty or 0 with `INF_SEUIL`, empty

@@ -10,7 +10,7 @@ use siseri_domain::codes::{
 use siseri_domain::nomenclature::NomenclatureError;
 use siseri_domain::worker::{AttachmentTerms, NewWorker};
 
-use super::{Checked, Line, read_error};
+use super::{Checked, Keys, Line, read_error};
 use crate::records::{Column, LineCode, Record, Requirement};
 
 const NIR: usize = 0;
@@ -132,6 +132,14 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<WorkerLine> {
         );
     }
 
+    let keys = Keys {
+        nir: nir.clone().filter(|_| key.is_some()),
+        nom: nom.clone(),
+        prenom: prenom.clone(),
+        date_naissance,
+        siret: siret.clone(),
+        ..Keys::default()
+    };
     let value = (|| {
         Some(WorkerLine {
             worker: NewWorker {
@@ -159,7 +167,7 @@ pub fn check(record: &Record, today: NaiveDate) -> Checked<WorkerLine> {
             },
         })
     })();
-    l.finish(value)
+    l.finish(value, keys)
 }
 
 /// The nomenclature codes: `CODE_INCONNU` on each code that does not exist (all are

@@ -541,6 +541,7 @@ pub async fn batch_is_all_or_nothing(db: &TestDb) {
         received_at: now(),
         file_sha256: "00".repeat(32),
         report: "{}".into(),
+        media: "csv".into(),
     });
     let nirs = [NIR_1, NIR_2];
     for (i, n) in nirs.iter().enumerate() {
