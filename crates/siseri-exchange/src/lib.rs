@@ -9,3 +9,8 @@ pub mod values;
 pub mod records;
 
 pub mod formats;
+
+/// Whole-pipeline entry points for the fuzz targets of `fuzz/` and for the stable test that
+/// replays their corpora: any bytes read as CSV and JSON, checked, reported and read back,
+/// with the invariants that must hold for every input asserted.
+pub mod fuzzing;

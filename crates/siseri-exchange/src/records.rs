@@ -489,6 +489,7 @@ impl Layout {
         let mut positions = Vec::with_capacity(names.len());
         let mut found = vec![false; columns.len()];
         let mut unknown = Vec::new();
+        let mut report_twins = HashSet::new();
         for (i, name) in names.iter().enumerate() {
             let name = name.trim();
             if name.is_empty() {
@@ -499,6 +500,18 @@ impl Layout {
             // Unicode lower case so that non-ASCII unknown names are compared as the sender
             // reads them.
             let folded = name.to_lowercase();
+            // A format column named like a report column (`STATUT` of `resultats`) appears
+            // twice in a report sent back: the report writes the format's columns first, so
+            // the second occurrence is the report's, dropped like the other report columns.
+            // A third occurrence is a duplicate.
+            if seen.contains(&folded)
+                && is_report_column(name)
+                && columns.iter().any(|c| c.name.eq_ignore_ascii_case(name))
+                && report_twins.insert(folded.clone())
+            {
+                positions.push(None);
+                continue;
+            }
             if !seen.insert(folded.clone())
                 && !duplicates.iter().any(|d| d.to_lowercase() == folded)
             {
@@ -511,7 +524,7 @@ impl Layout {
                 && let Some(f) = found.get_mut(ci)
             {
                 *f = true;
-            } else if !REPORT_COLUMNS.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+            } else if !is_report_column(name) {
                 unknown.push(name.to_owned());
             }
             positions.push(index);
@@ -563,6 +576,11 @@ impl Layout {
         }
         Record { line, raw, error }
     }
+}
+
+/// Whether `name` is one of the columns the CSV report adds (trimmed, any case).
+fn is_report_column(name: &str) -> bool {
+    REPORT_COLUMNS.iter().any(|r| r.eq_ignore_ascii_case(name))
 }
 
 fn ignored_column(name: &str) -> FileMessage {
@@ -646,6 +664,8 @@ struct Metered<R> {
     inner: R,
     total: u64,
     last: Option<u8>,
+    /// Whether the inner reader reported its end.
+    eof: bool,
     /// `total` where the current record started.
     mark: u64,
     max_record_bytes: u64,
@@ -662,6 +682,7 @@ impl<R> Metered<R> {
             inner,
             total: 0,
             last: None,
+            eof: false,
             mark: 0,
             max_record_bytes,
         }
@@ -677,6 +698,8 @@ impl<R: Read> Read for Metered<R> {
         if let Some(last) = n.checked_sub(1).and_then(|i| buf.get(i)) {
             self.total += n as u64;
             self.last = Some(*last);
+        } else if !buf.is_empty() {
+            self.eof = true;
         }
         Ok(n)
     }
@@ -812,12 +835,15 @@ impl<R: Read> CsvRecords<R> {
     /// inside the record's quoted fields, minus its own terminating line feed, if it has one
     /// (it has none only when the file ends without a final line feed).
     ///
-    /// One case stays ambiguous: a quote left open at the end of a file whose last byte is a
-    /// line feed; that malformed last record may be reported one line early.
+    /// A record is terminated when bytes follow it, or when the file's last byte is a line
+    /// feed and the parser returned the record without having to see the end of the input:
+    /// it ends a record on its line feed, while a quote left open at the end of the file
+    /// (whose last line feed is then inside the field) only ends at the end of the input.
     fn start_line(&self) -> u64 {
         let position = self.reader.position();
         let counted = self.reader.get_ref();
-        let terminated = position.byte() < counted.total || counted.last == Some(b'\n');
+        let terminated =
+            position.byte() < counted.total || (counted.last == Some(b'\n') && !counted.eof);
         let inside: usize = self
             .buf
             .iter()
@@ -1447,6 +1473,44 @@ mod tests {
         assert_eq!(recs[2].raw()[2], "6");
     }
 
+    /// Found by the fuzzing harness: a quote left open on the last line of a file ending with
+    /// a line feed was numbered one line early, so two records had the same line.
+    #[test]
+    fn unclosed_quote_on_the_last_line_keeps_its_line() {
+        for (input, expected) in [
+            (&b"NIR;NOM;SIRET\n1;a;2\n\"x\n"[..], [2, 3]),
+            (b"NIR;NOM;SIRET\n1;a;2\n\"x\r\n", [2, 3]),
+            (b"NIR;NOM;SIRET\n1;a;2\n\"x\n\n\n", [2, 3]),
+            (b"NIR;NOM;SIRET\n1;a;2\n3;\"b;4\n", [2, 3]),
+            (b"NIR;NOM;SIRET\n1;a;2\n\n3;\"b\n\";4\n", [2, 4]),
+            (b"NIR;NOM;SIRET\n1;a;2\n3;\"b\n\"\n", [2, 3]),
+            (b"NIR;NOM;SIRET\n1;a;2\n3;\"b\n\"", [2, 3]),
+        ] {
+            let recs = read_all(input).unwrap();
+            let lines: Vec<u64> = recs.iter().map(Record::line).collect();
+            assert_eq!(lines, expected, "{:?}", String::from_utf8_lossy(input));
+            // Read one byte at a time, the same.
+            let bytes = input.iter().map(|b| Ok::<u8, io::Error>(*b));
+            struct OneByte<I>(I);
+            impl<I: Iterator<Item = io::Result<u8>>> Read for OneByte<I> {
+                fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                    match (self.0.next(), buf.first_mut()) {
+                        (Some(b), Some(slot)) => {
+                            *slot = b?;
+                            Ok(1)
+                        }
+                        _ => Ok(0),
+                    }
+                }
+            }
+            let slow: Vec<Record> = CsvRecords::new(OneByte(bytes), COLS)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(slow, recs);
+        }
+    }
+
     #[test]
     fn oversized_record_is_refused_not_buffered() {
         let limits = Limits {
@@ -1663,6 +1727,52 @@ mod tests {
         let out = report(&lines);
         let r = csv(&out).unwrap();
         assert!(r.warnings().is_empty());
+    }
+
+    /// Found by the fuzzing harness: `resultats` has its own `STATUT` column, so its report
+    /// header named `STATUT` twice and a report sent back was refused with `ENTETE_INVALIDE`.
+    #[test]
+    fn report_of_a_format_with_a_statut_column_reads_back() {
+        const WITH_STATUT: &[Column] = &[
+            Column::new("NIR", Requirement::Mandatory),
+            Column::new("STATUT", Requirement::Mandatory),
+        ];
+        let input = b"NIR;STATUT\n1;MESURE\n";
+        let recs: Vec<Record> = CsvRecords::new(&input[..], WITH_STATUT)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let mut w = ReportWriter::new(Vec::new(), WITH_STATUT).unwrap();
+        w.write_line(
+            recs[0].raw(),
+            LineStatus::Rejete,
+            &[LineMessage::mandatory("NIR")],
+        )
+        .unwrap();
+        let out = w.finish().unwrap();
+        let back = CsvRecords::new(&out[..], WITH_STATUT).unwrap();
+        assert!(back.warnings().is_empty());
+        let back: Vec<Record> = back.collect::<Result<_, _>>().unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].raw(), ["1", "MESURE"]);
+        assert!(back[0].error().is_none());
+
+        // The first occurrence is the format's, the second the report's, a third a duplicate.
+        let back: Vec<Record> = CsvRecords::new(
+            &b"statut;NIR;Statut\nINF_SEUIL;2;ACCEPTE\n"[..],
+            WITH_STATUT,
+        )
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+        assert_eq!(back[0].raw(), ["2", "INF_SEUIL"]);
+        let e =
+            CsvRecords::new(&b"NIR;STATUT;STATUT;statut\n1;2;3;4\n"[..], WITH_STATUT).unwrap_err();
+        assert_eq!(code_of(&e), Some(FileCode::EnteteInvalide));
+        assert!(e.to_string().ends_with("en double : statut"), "{e}");
+        // A format without such a column still drops the report's silently, once.
+        let e = read_all(b"NIR;NOM;SIRET;STATUT;STATUT\n1;2;3;4;5\n").unwrap_err();
+        assert_eq!(code_of(&e), Some(FileCode::EnteteInvalide));
     }
 
     proptest! {
