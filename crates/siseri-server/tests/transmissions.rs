@@ -1,0 +1,485 @@
+//! Transmissions over HTTP on each engine: sending CSV and JSON, the reports (JSON and
+//! CSV) and who may read them, dry runs, file-level refusals and their status codes, the
+//! size limits, and the administrators' reconciliation queue.
+
+#![allow(clippy::unwrap_used)]
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use siseri_domain::Clock;
+use siseri_domain::account::{NewAccount, Role};
+use siseri_domain::codes::Nature;
+use siseri_domain::ids::{Siren, Siret};
+use siseri_domain::journal::JournalEvent;
+use siseri_server::{AppState, auth};
+use siseri_storage::NewEstablishment;
+use siseri_storage::testing::{TestDb, every_engine};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const SIRET: &str = "73282932000074";
+const HEADER: &str = "REFERENCE;NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;NATURE;GRANDEUR;\
+                      POSITION;DATE_DEBUT;DATE_FIN;STATUT;VALEUR;SEUIL;CODE_METROLOGIE";
+
+struct Env {
+    base: String,
+    addr: std::net::SocketAddr,
+    http: reqwest::Client,
+    db: TestDb,
+    body: String,
+    employer: String,
+    admin: String,
+}
+
+fn event() -> JournalEvent {
+    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
+}
+
+async fn token(db: &TestDb, login: &str) -> String {
+    let (token, hash) = auth::new_token();
+    db.store
+        .add_token(
+            login,
+            &hash,
+            Utc::now() + chrono::Duration::days(1),
+            &event(),
+        )
+        .await
+        .unwrap();
+    token
+}
+
+/// A body accredited for EXTERNE, an employer, an administrator, one establishment.
+async fn start(db: TestDb) -> Env {
+    let e = NewEstablishment {
+        siret: Siret::parse(SIRET).unwrap(),
+        name: "CHU".into(),
+        inb: false,
+        company_name: "CHU".into(),
+    };
+    db.store.add_establishment(&e, &event()).await.unwrap();
+    let mut body = NewAccount::new("labo", Role::Organisme);
+    body.siren = Some(Siren::parse("443061841").unwrap());
+    body.natures = vec![Nature::External];
+    let mut employer = NewAccount::new("chu", Role::Employeur);
+    employer.siren = Some(Siren::parse("732829320").unwrap());
+    for a in [body, employer, NewAccount::new("gestion", Role::Admin)] {
+        db.store.add_account(&a, None, &event()).await.unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(db.store.clone(), Clock::System);
+    tokio::spawn(siseri_server::serve(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    Env {
+        base: format!("http://{addr}"),
+        addr,
+        http: reqwest::Client::new(),
+        body: token(&db, "labo").await,
+        employer: token(&db, "chu").await,
+        admin: token(&db, "gestion").await,
+        db,
+    }
+}
+
+async fn envs() -> Vec<Env> {
+    let mut out = Vec::new();
+    for db in every_engine().await {
+        out.push(start(db).await);
+    }
+    out
+}
+
+/// A valid line for reference `r` and NIR 2951099126111, with `value` in mSv.
+fn line(r: &str, nom: &str, value: &str) -> String {
+    format!(
+        "{r};2951099126111;93;{nom};Marie;12/10/1995;F;{SIRET};EXTERNE;HP10;;01/01/2025;31/03/2025;MESURE;{value};;"
+    )
+}
+
+impl Env {
+    async fn send(
+        &self,
+        token: &str,
+        query: &str,
+        ctype: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let r = self
+            .http
+            .post(format!("{}/api/v1/transmissions?{query}", self.base))
+            .bearer_auth(token)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, String) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+}
+
+fn codes(report: &Value, line: u64) -> Vec<String> {
+    report["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["line"] == line)
+        .map(|l| {
+            l["codes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c.as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_csv_file_gives_its_report_kept_for_its_organisation() {
+    for env in envs().await {
+        let file = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            line("R-1", "Dupont", "0,25"),
+            line("R-2", "Dupont", "abc"),
+            line("R-1", "Dupont", "0,25"),
+        );
+        let (status, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["etat"], "TERMINE");
+        assert_eq!(report["dry_run"], false);
+        assert_eq!(report["sender"]["siren"], "443061841");
+        assert_eq!(
+            report["totals"],
+            json!({"lines": 3, "accepted": 1, "duplicates": 1, "on_hold": 0, "rejected": 1, "warnings": 1})
+        );
+        assert_eq!(codes(&report, 2), ["RATTACHEMENT_ABSENT"]);
+        assert_eq!(codes(&report, 3), ["VALEUR_FORMAT"]);
+        let id = report["transmission"].as_i64().unwrap();
+
+        // The report stays available to the organisation and to administrators.
+        let (status, text) = env
+            .get(&env.body, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let stored: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(stored["lines"], report["lines"]);
+        assert_eq!(stored["totals"], report["totals"]);
+        let (status, _) = env
+            .get(&env.admin, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        // Another organisation gets the answer of an unknown id.
+        let (status, text) = env
+            .get(&env.employer, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+        let (status, unknown) = env.get(&env.employer, "/api/v1/transmissions/999999").await;
+        assert_eq!((status, &unknown), (StatusCode::NOT_FOUND, &text));
+
+        let (status, text) = env.get(&env.body, "/api/v1/transmissions").await;
+        assert_eq!(status, StatusCode::OK);
+        let list: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(list[0]["transmission"], id);
+        let (_, text) = env.get(&env.employer, "/api/v1/transmissions").await;
+        assert_eq!(text, "[]");
+
+        // The CSV report: every record, the three columns appended, codes and messages.
+        let (status, csv) = env
+            .get(
+                &env.body,
+                &format!("/api/v1/transmissions/{id}/rapport.csv"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(rows.len(), 4, "{csv}");
+        assert!(
+            rows[0].ends_with(";STATUT;CODE_ERREUR;MESSAGE"),
+            "{}",
+            rows[0]
+        );
+        assert!(
+            rows[1].contains(";ACCEPTE;RATTACHEMENT_ABSENT;"),
+            "{}",
+            rows[1]
+        );
+        assert!(rows[2].contains(";REJETE;VALEUR_FORMAT;"), "{}", rows[2]);
+        assert!(rows[3].ends_with(";DOUBLON;;"), "{}", rows[3]);
+
+        // Fixed in a spreadsheet and sent back as it is: only the fixed line is new.
+        let fixed = csv.replace(";abc;", ";0,5;");
+        let (status, again) = env
+            .send(&env.body, "format=resultats", "text/csv", fixed)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["totals"]["accepted"], 1);
+        assert_eq!(again["totals"]["duplicates"], 2);
+        assert_eq!(again["totals"]["rejected"], 0);
+    }
+}
+
+#[tokio::test]
+async fn json_records_and_dry_runs_give_the_same_report() {
+    for env in envs().await {
+        let record = |r: &str, v: &str| {
+            json!({"REFERENCE": r, "nir": "2951099126111", "CLE": "93", "NOM": "Dupont",
+                   "PRENOM": "Marie", "DATENAISSANCE": "12/10/1995", "SEXE": "F", "SIRET": SIRET,
+                   "NATURE": "EXTERNE", "GRANDEUR": "HP10", "DATE_DEBUT": "01/01/2025",
+                   "DATE_FIN": "31/03/2025", "STATUT": "MESURE", "VALEUR": v, "AUTRE": "x"})
+        };
+        let body = json!([record("J-1", "0,25"), record("J-2", "-1")]).to_string();
+        let (status, dry) = env
+            .send(
+                &env.body,
+                "format=resultats&dry_run=true",
+                "application/json",
+                body.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{dry}");
+        assert_eq!(dry["transmission"], Value::Null);
+        assert_eq!(dry["dry_run"], true);
+        let (_, list) = env.get(&env.body, "/api/v1/transmissions").await;
+        assert_eq!(list, "[]", "a dry run is not listed");
+        assert_eq!(env.db.count_raw("dose_results").await, 0);
+
+        let (status, real) = env
+            .send(&env.body, "format=resultats", "application/json", body)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(real["lines"], dry["lines"]);
+        assert_eq!(real["totals"], dry["totals"]);
+        assert_eq!(real["file_errors"][0]["code"], "COLONNE_IGNOREE");
+        assert_eq!(codes(&real, 3), ["VALEUR_FORMAT"], "record 1 is line 3");
+        assert_eq!(env.db.count_raw("dose_results").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn refused_files_answer_their_status_with_the_report_and_store_no_line() {
+    for env in envs().await {
+        let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+            (
+                "text/csv",
+                b"NIR;CLE\n1;2\n".to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ENTETE_INVALIDE",
+            ),
+            (
+                "text/csv",
+                format!("{HEADER}\n").into_bytes(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "FICHIER_VIDE",
+            ),
+            (
+                "text/csv",
+                [
+                    format!("{HEADER}\n").into_bytes(),
+                    line("L-1", "Dupont", "1").into_bytes(),
+                    b"\n\xe9\n".to_vec(),
+                ]
+                .concat(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "ENCODAGE_INVALIDE",
+            ),
+            (
+                "application/json",
+                b"{\"not\": \"an array\"}".to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "JSON_INVALIDE",
+            ),
+            (
+                "application/json",
+                vec![0xff, 0xfe, 0x00, 0x01],
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "",
+            ),
+        ];
+        for (ctype, body, expected, code) in cases {
+            let (status, report) = env.send(&env.body, "format=resultats", ctype, body).await;
+            assert_eq!(status, expected, "{report}");
+            if !code.is_empty() {
+                assert_eq!(report["file_errors"][0]["code"], code, "{report}");
+            }
+            assert_eq!(report["totals"]["lines"], 0);
+            let id = report["transmission"].as_i64().unwrap();
+            let (_, csv) = env
+                .get(
+                    &env.body,
+                    &format!("/api/v1/transmissions/{id}/rapport.csv"),
+                )
+                .await;
+            if ctype == "text/csv" && !code.is_empty() && code != "FICHIER_VIDE" {
+                assert!(
+                    csv.lines()
+                        .skip(1)
+                        .all(|l| l.contains(&format!(";REJETE;{code};"))),
+                    "{csv}"
+                );
+            }
+        }
+        assert_eq!(env.db.count_raw("dose_results").await, 0);
+        assert_eq!(env.db.count_raw("transmission_lines").await, 0);
+        assert_eq!(
+            env.db.count_raw("transmissions").await,
+            5,
+            "each refused file is kept"
+        );
+    }
+}
+
+#[tokio::test]
+async fn senders_formats_and_size_limits() {
+    for env in envs().await {
+        let file = format!("{HEADER}\n{}\n", line("S-1", "Dupont", "1"));
+        let (status, body) = env
+            .send(&env.employer, "format=resultats", "text/csv", file.clone())
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("FORMAT_NON_AUTORISE"))
+        );
+        let (status, body) = env
+            .send(&env.body, "format=autre", "text/csv", file.clone())
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("REQUETE_INVALIDE"))
+        );
+        let (status, _) = env
+            .send("siseri_faux", "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // More than the 1 MiB of other routes is fine here.
+        let mut big = format!("{HEADER}\n");
+        let mut n = 0;
+        while big.len() < 1_200_000 {
+            n += 1;
+            big.push_str(&line(&format!("B-{n}"), "Dupont", "0,001"));
+            big.push('\n');
+        }
+        let (status, report) = env
+            .send(&env.body, "format=resultats", "text/csv", big.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(report["totals"]["accepted"], n);
+        let r = env
+            .http
+            .post(format!("{}/api/v1/designations", env.base))
+            .bearer_auth(&env.employer)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+        // Over 2 GiB announced: refused before reading, with the report.
+        let mut s = tokio::net::TcpStream::connect(env.addr).await.unwrap();
+        let head = format!(
+            "POST /api/v1/transmissions?format=resultats HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
+             Content-Type: text/csv\r\nContent-Length: 3000000000\r\nConnection: close\r\n\r\n",
+            env.addr, env.body
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = s.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("FICHIER_TROP_GRAND"), "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn administrators_resolve_held_lines_and_the_report_follows() {
+    for env in envs().await {
+        let file = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            line("Q-1", "Dupont", "1"),
+            line("Q-2", "Durand", "2"),
+            line("Q-3", "Dupond", "3"),
+        );
+        let (_, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(report["totals"]["on_hold"], 2, "{report}");
+        assert_eq!(codes(&report, 3), ["IDENTITE_INCOHERENTE"]);
+        let id = report["transmission"].as_i64().unwrap();
+
+        let (status, _) = env.get(&env.body, "/api/v1/admin/en-attente").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, text) = env.get(&env.admin, "/api/v1/admin/en-attente").await;
+        assert_eq!(status, StatusCode::OK);
+        let queue: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(queue.as_array().unwrap().len(), 2);
+        assert_eq!(queue[0]["conflits"], json!(["NOM"]));
+        assert_eq!(queue[0]["suggestions"][0]["raison"], "MEME_NIR");
+        assert!(
+            !text.contains("Marie;"),
+            "the queue shows fields, not raw lines"
+        );
+
+        let post = |qid: i64, body: Value| {
+            env.http
+                .post(format!("{}/api/v1/admin/en-attente/{qid}", env.base))
+                .bearer_auth(&env.admin)
+                .json(&body)
+                .send()
+        };
+        let first = queue[0]["id"].as_i64().unwrap();
+        let second = queue[1]["id"].as_i64().unwrap();
+        let r = post(
+            first,
+            json!({"action": "rattacher", "nir": "2951099126111"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let outcome: Value = r.json().await.unwrap();
+        assert_eq!(outcome["status"], "ACCEPTE");
+        let r = post(
+            first,
+            json!({"action": "rattacher", "nir": "2951099126111"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        let r = post(second, json!({"action": "rejeter"})).await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "a reason is required");
+        let r = post(second, json!({"action": "rejeter", "motif": "homonyme"}))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+
+        let (_, text) = env
+            .get(&env.body, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        let report: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(report["totals"]["on_hold"], 0);
+        assert_eq!(report["totals"]["accepted"], 2);
+        assert_eq!(report["totals"]["rejected"], 1);
+        assert_eq!(codes(&report, 4), ["REJET_GESTIONNAIRE"]);
+        assert_eq!(env.db.count_raw("dose_results").await, 2);
+        let (_, open) = env.get(&env.admin, "/api/v1/admin/en-attente").await;
+        assert_eq!(open, "[]");
+    }
+}
