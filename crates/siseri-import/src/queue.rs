@@ -76,6 +76,9 @@ pub struct PendingView {
 pub enum Decision {
     /// Attach the line to this worker.
     Attach(Nir),
+    /// Attach the line to this worker and correct his identity to the line's (NOM, PRENOM,
+    /// DATENAISSANCE, SEXE); the replaced identity is kept in his history.
+    AttachAndCorrect(Nir),
     /// Reject it (`REJET_GESTIONNAIRE`) for this reason.
     Reject(String),
 }
@@ -92,6 +95,9 @@ pub enum QueueError {
     /// The worker to attach to is unknown.
     #[error("NIR inconnu du registre : déclarer le travailleur d'abord")]
     UnknownWorker,
+    /// The line carries no identity to correct with (operational dosimetry).
+    #[error("cette ligne ne porte pas d'identité (NOM, PRENOM, DATENAISSANCE, SEXE) à reprendre")]
+    NoIdentity,
     /// A rejection needs a reason.
     #[error("un motif de rejet est obligatoire")]
     ReasonRequired,
@@ -342,6 +348,24 @@ pub(crate) async fn attach_waiting(ctx: &mut Ctx, tx: &mut dyn ImportTx) -> Resu
     Ok(())
 }
 
+/// The identity a held line gives for `nir`, when it has one that is valid.
+fn line_identity(p: &PendingRow, nir: &Nir) -> Option<siseri_domain::worker::NewWorker> {
+    let record: serde_json::Value = serde_json::from_str(&p.record).ok()?;
+    let nom = field(&record, "NOM");
+    let prenom = field(&record, "PRENOM");
+    let valid = |s: &str| !s.is_empty() && siseri_exchange::values::is_valid_name(s);
+    if !valid(nom) || !valid(prenom) {
+        return None;
+    }
+    Some(siseri_domain::worker::NewWorker {
+        nir: nir.clone(),
+        nom: nom.to_owned(),
+        prenom: prenom.to_owned(),
+        date_naissance: parse_date(field(&record, "DATENAISSANCE")).ok()?,
+        sexe: siseri_domain::codes::Sex::parse(field(&record, "SEXE"))?,
+    })
+}
+
 /// Resolves a held line: attaches it to a worker (then it is processed as its sender would
 /// have seen it accepted) or rejects it with a reason. Journaled as the administrator's.
 ///
@@ -392,12 +416,29 @@ pub async fn resolve(
             ));
             outcome
         }
-        Decision::Attach(nir) => {
-            let worker = tx
+        Decision::Attach(nir) | Decision::AttachAndCorrect(nir) => {
+            let mut worker = tx
                 .workers(std::slice::from_ref(nir))
                 .await?
                 .pop()
                 .ok_or(QueueError::UnknownWorker)?;
+            if matches!(decision, Decision::AttachAndCorrect(_)) {
+                let identity = line_identity(&p, nir).ok_or(QueueError::NoIdentity)?;
+                let reason = format!(
+                    "rapprochement par {admin} : ligne {} de la transmission {}",
+                    p.line, p.transmission_id
+                );
+                tx.apply(&[siseri_storage::WriteOp::CorrectIdentity {
+                    nir: nir.clone(),
+                    identity: identity.clone(),
+                    reason,
+                }])
+                .await?;
+                worker.nom = identity.nom;
+                worker.prenom = identity.prenom;
+                worker.date_naissance = identity.date_naissance;
+                worker.sexe = identity.sexe;
+            }
             let (outcome, touched) = apply_line(tx.as_mut(), &p, &worker, today).await?;
             close(
                 tx.as_mut(),

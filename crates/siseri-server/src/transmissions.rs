@@ -500,6 +500,9 @@ pub struct Resolution {
     nir: Option<String>,
     /// The reason (`rejeter`).
     motif: Option<String>,
+    /// Also correct the worker's identity to the line's (`rattacher`).
+    #[serde(default)]
+    corriger_identite: bool,
 }
 
 /// Resolves a held line: attach it to a worker, or reject it (`REJET_GESTIONNAIRE`). The
@@ -532,7 +535,11 @@ async fn pending_resolve(
             let nir = Nir::parse(nir).map_err(|_| {
                 ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into())
             })?;
-            Decision::Attach(nir)
+            if r.corriger_identite {
+                Decision::AttachAndCorrect(nir)
+            } else {
+                Decision::Attach(nir)
+            }
         }
         "rejeter" => Decision::Reject(r.motif.unwrap_or_default()),
         _ => {
@@ -552,7 +559,7 @@ async fn pending_resolve(
     .map_err(|e| match e {
         QueueError::NotFound => ApiError::NotFound,
         QueueError::Resolved => ApiError::Conflict(e.to_string()),
-        QueueError::UnknownWorker | QueueError::ReasonRequired => {
+        QueueError::UnknownWorker | QueueError::ReasonRequired | QueueError::NoIdentity => {
             ApiError::BadRequest(e.to_string())
         }
         QueueError::Store(s) => ApiError::from(s),

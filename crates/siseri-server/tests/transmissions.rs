@@ -449,11 +449,15 @@ async fn administrators_resolve_held_lines_and_the_report_follows() {
         let second = queue[1]["id"].as_i64().unwrap();
         let r = post(
             first,
-            json!({"action": "rattacher", "nir": "2951099126111"}),
+            json!({"action": "rattacher", "nir": "2951099126111", "corriger_identite": true}),
         )
         .await
         .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
+        let nir = siseri_domain::ids::Nir::parse("2951099126111").unwrap();
+        let worker = env.db.store.worker(&nir).await.unwrap().unwrap();
+        assert_eq!(worker.nom, "Durand", "identity corrected from the line");
+        assert_eq!(env.db.count_raw("worker_identity_history").await, 1);
         let outcome: Value = r.json().await.unwrap();
         assert_eq!(outcome["status"], "ACCEPTE");
         let r = post(
@@ -481,5 +485,61 @@ async fn administrators_resolve_held_lines_and_the_report_follows() {
         assert_eq!(env.db.count_raw("dose_results").await, 2);
         let (_, open) = env.get(&env.admin, "/api/v1/admin/en-attente").await;
         assert_eq!(open, "[]");
+    }
+}
+
+/// Bytes of every kind, in every format and both media: never a 500, never a panic.
+#[tokio::test]
+async fn no_input_makes_the_server_fail() {
+    let mut seed: u64 = 0x5151_5e71;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for env in envs().await {
+        let mut bodies: Vec<Vec<u8>> = vec![
+            format!("{HEADER}\n{}\u{0}\n", line("N-1", "Dupont", "1")).into_bytes(),
+            b"NIR;SIRET;LIEU;ZONE;TYPE_MESURE;TYPE_DOSIMETRE;DATE_DEBUT_PORT;DATE_FIN_PORT;VALEUR;ACTIVITE\n\
+              2951099126111;73282932000074;Salle\x001;Z;OPE-HP10-PHO;EPD;01/01/2025 08:00;01/01/2025 17:00;0,1;A\n"
+                .to_vec(),
+            b"[{\"NIR\": \"\\u0000\"}]".to_vec(),
+            b"\"\n;;;\n\"".to_vec(),
+        ];
+        for _ in 0..12 {
+            let len = (next() % 400) as usize;
+            let mut b = format!("{HEADER}\n").into_bytes();
+            b.extend((0..len).map(|_| {
+                let r = next();
+                // Mostly the format's own characters, so that lines get far.
+                match r % 4 {
+                    0 => b";0123456789/,.\n"[(r >> 8) as usize % 15],
+                    1 => b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"[(r >> 8) as usize % 26],
+                    2 => b"\"\r\n;"[(r >> 8) as usize % 4],
+                    _ => (r >> 8) as u8,
+                }
+            }));
+            bodies.push(b);
+        }
+        for body in bodies {
+            for format in ["resultats", "travailleurs", "dosimetrie-operationnelle"] {
+                for (token, ctype) in [
+                    (&env.body, "text/csv"),
+                    (&env.body, "application/json"),
+                    (&env.employer, "text/csv"),
+                ] {
+                    let (status, report) = env
+                        .send(token, &format!("format={format}"), ctype, body.clone())
+                        .await;
+                    assert!(
+                        [200, 403, 413, 422].contains(&status.as_u16()),
+                        "{status} for {format} {ctype}: {report}"
+                    );
+                }
+            }
+        }
+        let (status, _) = env.get(&env.admin, "/api/v1/transmissions").await;
+        assert_eq!(status, StatusCode::OK);
     }
 }

@@ -31,6 +31,15 @@ pub struct NewTransmission {
 pub enum WriteOp {
     /// Creates the worker unless the NIR is known (then nothing changes).
     EnsureWorker(NewWorker),
+    /// Corrects a worker's identity: the identity it replaces is kept in its history.
+    CorrectIdentity {
+        /// The worker.
+        nir: Nir,
+        /// The corrected identity (same NIR).
+        identity: NewWorker,
+        /// Why.
+        reason: String,
+    },
     /// A new attachment, with its first version.
     AddAttachment {
         /// The worker (known, or created earlier in the batch).

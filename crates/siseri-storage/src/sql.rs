@@ -520,6 +520,31 @@ macro_rules! sql_store {
                         let id = Self::worker_id(tx, &w.nir).await?;
                         Ok((id, id))
                     }
+                    WriteOp::CorrectIdentity { nir, identity, reason } => {
+                        let id = Self::worker_id(tx, nir).await?;
+                        sqlx::query(
+                            "INSERT INTO worker_identity_history (worker_id, nom, prenom, date_naissance, sexe, \
+                             replaced_at, replaced_by, reason) \
+                             SELECT id, nom, prenom, date_naissance, sexe, $2, $3, $4 FROM workers WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(at)
+                        .bind(stamp.author)
+                        .bind(reason)
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE workers SET nom = $2, prenom = $3, date_naissance = $4, sexe = $5 WHERE id = $1",
+                        )
+                        .bind(id)
+                        .bind(&identity.nom)
+                        .bind(&identity.prenom)
+                        .bind(identity.date_naissance)
+                        .bind(identity.sexe.code())
+                        .execute(&mut **tx)
+                        .await?;
+                        Ok((id, id))
+                    }
                     WriteOp::AddAttachment { nir, siret, terms } => {
                         let worker = Self::worker_id(tx, nir).await?;
                         let est = Self::establishment_id(tx, siret).await?;

@@ -206,6 +206,7 @@ macro_rules! conformance_tests {
             tokens_by_hash,
             designations_with_periods,
             workers_are_created_once,
+            identity_corrections_keep_history,
             attachments_keep_every_version,
             results_keep_every_version,
             versions_cannot_be_overwritten_even_directly,

@@ -67,6 +67,10 @@ pub struct ResolveArgs {
     /// Rejeter la ligne pour ce motif (REJET_GESTIONNAIRE).
     #[arg(long)]
     pub reject: Option<String>,
+    /// Avec --attach : corriger aussi l'identité du travailleur d'après la ligne (l'ancienne
+    /// est conservée dans son historique).
+    #[arg(long, requires = "attach")]
+    pub correct_identity: bool,
 }
 
 /// Options of `admin revoke-token`.
@@ -291,10 +295,15 @@ async fn pending(p: PendingArgs, store: &dyn Store) -> Result<(), CliError> {
 async fn resolve(r: ResolveArgs, store: &dyn Store, clock: Clock) -> Result<(), CliError> {
     use siseri_import::queue::{Decision, QueueError};
     let decision = match (r.attach, r.reject) {
-        (Some(nir), _) => Decision::Attach(
-            siseri_domain::Nir::parse(nir.trim())
-                .map_err(|_| refused("--attach : NIR de 13 caractères attendu"))?,
-        ),
+        (Some(nir), _) => {
+            let nir = siseri_domain::Nir::parse(nir.trim())
+                .map_err(|_| refused("--attach : NIR de 13 caractères attendu"))?;
+            if r.correct_identity {
+                Decision::AttachAndCorrect(nir)
+            } else {
+                Decision::Attach(nir)
+            }
+        }
         (None, Some(reason)) => Decision::Reject(reason),
         (None, None) => return Err(refused("--attach NIR ou --reject MOTIF attendu")),
     };

@@ -137,13 +137,30 @@ impl<'r> Line<'r> {
         v
     }
 
-    /// A free text of at most `max` characters (the raw value's length, §1).
-    fn text(&mut self, col: usize, value: &'r str, max: usize) -> Option<String> {
+    /// `TEXTE_TROP_LONG` beyond `max` characters (the raw value's length, §1).
+    fn within(&mut self, col: usize, value: &str, max: usize) -> bool {
         if value.chars().nth(max).is_some() {
             self.push(
                 col,
                 LineCode::TexteTropLong,
                 format_args!("{max} caractères au plus"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// A free text of at most `max` characters (the raw value's length, §1).
+    fn text(&mut self, col: usize, value: &'r str, max: usize) -> Option<String> {
+        if !self.within(col, value, max) {
+            return None;
+        }
+        // Control characters (NUL above all, which PostgreSQL cannot store) are no text.
+        if value.chars().any(char::is_control) {
+            self.push(
+                col,
+                LineCode::ValeurFormat,
+                "texte sans caractère de contrôle attendu",
             );
             return None;
         }
@@ -189,9 +206,11 @@ impl<'r> Line<'r> {
     /// apostrophes (`format_code` otherwise). Kept as sent: normalisation is for comparing.
     fn person_name(&mut self, col: usize, format_code: LineCode) -> Option<String> {
         let v = self.required(col)?;
-        let v = self.text(col, v, 50)?;
-        if is_valid_name(&v) {
-            Some(v)
+        if !self.within(col, v, 50) {
+            return None;
+        }
+        if is_valid_name(v) {
+            Some(v.to_owned())
         } else {
             self.push(
                 col,

@@ -204,6 +204,7 @@ mod tests {
         assert_eq!(codes_of(&[(SIRET, "732829320")]), ["SIRET_FORMAT"]);
         assert_eq!(codes_of(&[(SIRET, "73282932000079")]), ["SIRET_CLE"]);
         assert_eq!(codes_of(&[(LIEU, &"L".repeat(101))]), ["TEXTE_TROP_LONG"]);
+        assert_eq!(codes_of(&[(LIEU, "Salle\u{0}1")]), ["VALEUR_FORMAT"]);
         assert!(with(&[(LIEU, &"é".repeat(100))]).value.is_some());
         assert_eq!(codes_of(&[(ZONE, &"Z".repeat(51))]), ["TEXTE_TROP_LONG"]);
         assert_eq!(

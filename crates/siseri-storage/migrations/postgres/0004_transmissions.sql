@@ -52,3 +52,18 @@ CREATE TABLE monthly_doses (
     absences  BIGINT NOT NULL,
     PRIMARY KEY (worker_id, mois, series)
 );
+
+-- The identities a correction replaced (the current one stays in `workers`): append-only.
+CREATE TABLE worker_identity_history (
+    worker_id      BIGINT NOT NULL REFERENCES workers (id),
+    nom            TEXT NOT NULL,
+    prenom         TEXT NOT NULL,
+    date_naissance DATE NOT NULL,
+    sexe           TEXT NOT NULL,
+    replaced_at    TIMESTAMPTZ NOT NULL,
+    replaced_by    TEXT NOT NULL,
+    reason         TEXT NOT NULL
+);
+CREATE INDEX worker_identity_history_worker ON worker_identity_history (worker_id);
+CREATE TRIGGER worker_identity_history_append_only BEFORE UPDATE OR DELETE ON worker_identity_history
+    FOR EACH ROW EXECUTE FUNCTION refuse_version_change();

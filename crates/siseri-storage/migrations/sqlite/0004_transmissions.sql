@@ -52,3 +52,20 @@ CREATE TABLE monthly_doses (
     absences  INTEGER NOT NULL,
     PRIMARY KEY (worker_id, mois, series)
 );
+
+-- The identities a correction replaced (the current one stays in `workers`): append-only.
+CREATE TABLE worker_identity_history (
+    worker_id      INTEGER NOT NULL REFERENCES workers (id),
+    nom            TEXT NOT NULL,
+    prenom         TEXT NOT NULL,
+    date_naissance TEXT NOT NULL,
+    sexe           TEXT NOT NULL,
+    replaced_at    TEXT NOT NULL,
+    replaced_by    TEXT NOT NULL,
+    reason         TEXT NOT NULL
+);
+CREATE INDEX worker_identity_history_worker ON worker_identity_history (worker_id);
+CREATE TRIGGER worker_identity_history_no_update BEFORE UPDATE ON worker_identity_history
+BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;
+CREATE TRIGGER worker_identity_history_no_delete BEFORE DELETE ON worker_identity_history
+BEGIN SELECT RAISE(ABORT, 'versions are append-only'); END;

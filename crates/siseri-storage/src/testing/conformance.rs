@@ -281,6 +281,29 @@ pub async fn workers_are_created_once(db: &TestDb) {
     assert!(ok(db.store.worker(&nir(NIR_2)).await).is_none());
 }
 
+/// A corrected identity replaces the current one and keeps the old one in its history,
+/// which cannot be changed.
+pub async fn identity_corrections_keep_history(db: &TestDb) {
+    ok(commit(db, vec![WriteOp::EnsureWorker(worker(NIR_1, "DUPONT"))]).await);
+    let corrected = worker(NIR_1, "DUPOND");
+    ok(commit(
+        db,
+        vec![WriteOp::CorrectIdentity {
+            nir: nir(NIR_1),
+            identity: corrected,
+            reason: "erreur de saisie".into(),
+        }],
+    )
+    .await);
+    let w = ok(db.store.worker(&nir(NIR_1)).await).unwrap_or_else(|| panic!("worker"));
+    assert_eq!(w.nom, "DUPOND");
+    assert_eq!(db.count_raw("worker_identity_history").await, 1);
+    match db.execute_raw("UPDATE worker_identity_history SET nom = 'X'").await {
+        Err(e) => assert!(e.to_string().contains("append-only"), "{e}"),
+        Ok(n) => panic!("history changed ({n} rows)"),
+    }
+}
+
 /// An attachment update is a new version; the first stays as it was.
 pub async fn attachments_keep_every_version(db: &TestDb) {
     establishment(db, SIRET_A, false).await;

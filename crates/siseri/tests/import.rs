@@ -1,0 +1,233 @@
+//! `siseri import` and the queue commands, run as a user would, on both engines: the report
+//! on standard output (JSON or CSV), exit statuses, dry runs, and `admin pending/resolve`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use siseri_storage::testing::{TestDb, every_engine};
+
+const HEADER: &str = "REFERENCE;NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;NATURE;GRANDEUR;\
+                      POSITION;DATE_DEBUT;DATE_FIN;STATUT;VALEUR;SEUIL;CODE_METROLOGIE";
+
+fn run(db: &TestDb, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_siseri"))
+        .env_remove("SISERI_DATABASE_URL")
+        .env("SISERI_TODAY", "2025-06-30")
+        .arg("--database")
+        .arg(db.url.expose())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn ok(o: &Output, code: i32) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stdout: {out}\nstderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out
+}
+
+fn line(r: &str, nom: &str, value: &str) -> String {
+    format!(
+        "{r};2951099126111;93;{nom};Marie;12/10/1995;F;73282932000074;EXTERNE;HP10;;\
+         01/01/2025;31/03/2025;MESURE;{value};;"
+    )
+}
+
+fn setup(db: &TestDb) {
+    ok(
+        &run(
+            db,
+            &[
+                "admin",
+                "establishment",
+                "add",
+                "--siret",
+                "73282932000074",
+                "--name",
+                "CHU",
+            ],
+        ),
+        0,
+    );
+    ok(
+        &run(
+            db,
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "labo",
+                "--role",
+                "ORGANISME",
+                "--siren",
+                "443061841",
+                "--natures",
+                "EXTERNE",
+            ],
+        ),
+        0,
+    );
+}
+
+#[test]
+fn import_prints_the_report_and_exits_by_the_file_outcome() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for db in rt.block_on(every_engine()) {
+        setup(&db);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("resultats.csv");
+        let body = format!(
+            "{HEADER}\n{}\n{}\n{}\n",
+            line("C-1", "Dupont", "0,25"),
+            line("C-2", "Dupont", "x"),
+            line("C-3", "Durand", "1")
+        );
+        std::fs::write(&file, body).unwrap();
+        let f = file.to_str().unwrap();
+
+        let dry = ok(
+            &run(
+                &db,
+                &[
+                    "import",
+                    "--as",
+                    "labo",
+                    "--format",
+                    "resultats",
+                    "--dry-run",
+                    f,
+                ],
+            ),
+            0,
+        );
+        let dry: serde_json::Value = serde_json::from_str(&dry).unwrap();
+        assert_eq!(dry["transmission"], serde_json::Value::Null);
+        assert_eq!(rt.block_on(db.count_raw("dose_results")), 0);
+
+        let real = ok(
+            &run(&db, &["import", "--as", "labo", "--format", "resultats", f]),
+            0,
+        );
+        let real: serde_json::Value = serde_json::from_str(&real).unwrap();
+        assert_eq!(real["totals"], dry["totals"]);
+        assert_eq!(real["lines"], dry["lines"]);
+        assert_eq!(real["totals"]["accepted"], 1);
+        assert_eq!(real["totals"]["rejected"], 1);
+        // C-3 carries another name: held, not yet stored (the first line created the worker).
+        assert_eq!(real["totals"]["on_hold"], 1);
+
+        let csv = ok(
+            &run(
+                &db,
+                &[
+                    "import",
+                    "--as",
+                    "labo",
+                    "--format",
+                    "resultats",
+                    "--report",
+                    "csv",
+                    f,
+                ],
+            ),
+            0,
+        );
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(csv.contains(";DOUBLON;;"), "{csv}");
+        assert!(csv.contains(";REJETE;VALEUR_FORMAT;"), "{csv}");
+
+        // The queue, then its resolution by rejection.
+        let pending = ok(&run(&db, &["admin", "pending", "--json"]), 0);
+        let pending: serde_json::Value = serde_json::from_str(&pending).unwrap();
+        let ids: Vec<i64> = pending
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 2, "the line held twice (two sends): {pending}");
+        let out = ok(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "resolve",
+                    &ids[0].to_string(),
+                    "--reject",
+                    "homonyme",
+                ],
+            ),
+            0,
+        );
+        assert!(out.contains("REJETE"), "{out}");
+        let again = run(
+            &db,
+            &["admin", "resolve", &ids[0].to_string(), "--reject", "x"],
+        );
+        ok(&again, 1);
+        let out = ok(
+            &run(
+                &db,
+                &[
+                    "admin",
+                    "resolve",
+                    &ids[1].to_string(),
+                    "--attach",
+                    "2951099126111",
+                ],
+            ),
+            0,
+        );
+        assert!(out.contains("ACCEPTE"), "{out}");
+        assert_eq!(rt.block_on(db.count_raw("dose_results")), 2);
+
+        // A file refused as a whole: the report, then exit 1.
+        let bad = dir.path().join("bad.csv");
+        std::fs::write(&bad, "NIR;CLE\n1;2\n").unwrap();
+        let out = ok(
+            &run(
+                &db,
+                &[
+                    "import",
+                    "--as",
+                    "labo",
+                    "--format",
+                    "resultats",
+                    bad.to_str().unwrap(),
+                ],
+            ),
+            1,
+        );
+        assert!(out.contains("ENTETE_INVALIDE"), "{out}");
+
+        // Usage errors and refusals.
+        ok(&run(&db, &["import", "--as", "labo", f]), 2);
+        ok(
+            &run(&db, &["import", "--as", "labo", "--format", "autre", f]),
+            1,
+        );
+        ok(
+            &run(
+                &db,
+                &["import", "--as", "inconnu", "--format", "resultats", f],
+            ),
+            1,
+        );
+        let forbidden = run(
+            &db,
+            &["import", "--as", "labo", "--format", "travailleurs", f],
+        );
+        ok(&forbidden, 1);
+        assert!(String::from_utf8_lossy(&forbidden.stderr).contains("FORMAT_NON_AUTORISE"));
+
+        ok(&run(&db, &["journal", "verify"]), 0);
+    }
+}
