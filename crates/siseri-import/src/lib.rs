@@ -212,8 +212,11 @@ pub async fn import(
                     .extend(warnings.iter().map(FileError::from));
                 break (sha256, bytes);
             }
-            Message::Refused(refusal) => {
+            Message::Refused(refusal, warnings) => {
                 drop(tx);
+                report
+                    .file_errors
+                    .extend(warnings.iter().map(FileError::from));
                 return refuse(store, path, request, report, &head, refusal, progress).await;
             }
             Message::Failed(e) => return Err(ImportError::Io(e)),
@@ -298,17 +301,7 @@ async fn refuse(
     let sender = SenderInfo {
         account: Account {
             id: 0,
-            spec: siseri_domain::NewAccount {
-                login: head.login.clone(),
-                role: Role::Admin,
-                siren: None,
-                sirets: Vec::new(),
-                rpps: None,
-                nir: None,
-                natures: Vec::new(),
-                email: None,
-                correspondent: false,
-            },
+            spec: siseri_domain::NewAccount::new(head.login.clone(), Role::Admin),
         },
         person: Person::new(Role::Admin),
     };

@@ -217,15 +217,8 @@ fn resolving_ctx(p: &PendingRow, today: NaiveDate) -> Ctx {
     let account = Account {
         id: 0,
         spec: NewAccount {
-            login: p.login.clone(),
-            role: Role::Admin,
             siren: p.sender_siren.clone(),
-            sirets: Vec::new(),
-            rpps: None,
-            nir: None,
-            natures: Vec::new(),
-            email: None,
-            correspondent: false,
+            ..NewAccount::new(p.login.clone(), Role::Admin)
         },
     };
     let request = Request {

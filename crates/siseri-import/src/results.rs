@@ -73,7 +73,7 @@ pub(crate) async fn chunk(
         .into_iter()
         .map(|r| (r.reference.clone(), r))
         .collect();
-    let mut sums = Sums::load(ctx, tx, &lines, &workers, &attachments).await?;
+    let mut sums = Sums::load(ctx, tx, &lines, &workers, &attachments, forced).await?;
 
     let mut out = Outcomes::default();
     let mut fresh: Vec<NewResultRow> = Vec::new();
@@ -220,10 +220,11 @@ pub(crate) async fn chunk(
             );
         }
 
-        let old = correction_of.and_then(|(id, _)| {
+        // The version being superseded, found by its reference: results created earlier in
+        // this chunk all have id 0 until they are written, so an id does not tell them apart.
+        let old = correction_of.and_then(|_| {
             results
-                .values()
-                .find(|r| r.id == id)
+                .get(&line.reference)
                 .and_then(|r| r.current().map(|c| (r.clone(), c.values.clone())))
         });
         if let Some((mut id, after)) = correction_of {
@@ -361,15 +362,17 @@ impl Sums {
         lines: &[(siseri_exchange::formats::Checked<ResultLine>, Vec<String>)],
         workers: &HashMap<Nir, Worker>,
         attachments: &HashMap<Nir, Vec<Attachment>>,
+        forced: Option<&Worker>,
     ) -> Result<Self, StoreError> {
         let mut ids = BTreeSet::new();
         let mut months = BTreeSet::new();
         for (c, _) in lines {
             let Some(line) = &c.value else { continue };
-            let Some(w) = workers.get(&line.nir) else {
+            // A resolved line goes to the worker the administrator chose, whatever its NIR.
+            let Some(w) = forced.or_else(|| workers.get(&line.nir)) else {
                 continue;
             };
-            if only_category_b(attachments.get(&line.nir), Month::of(line.values.date_fin)) {
+            if only_category_b(attachments.get(&w.nir), Month::of(line.values.date_fin)) {
                 ids.insert(w.id);
                 months.insert(Month::of(line.values.date_fin));
             }

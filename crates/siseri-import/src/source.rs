@@ -49,7 +49,7 @@ pub(crate) enum Message {
         tail: Vec<u8>,
     },
     /// The file is refused as a whole.
-    Refused(FileMessage),
+    Refused(FileMessage, Vec<FileMessage>),
     /// The input failed.
     Failed(io::Error),
 }
@@ -125,8 +125,8 @@ pub(crate) fn spawn(
     tokio::task::spawn_blocking(move || {
         let last = match read_all(&path, format, json, today, &tx) {
             Ok(end) => end,
-            Err(ReadError::Refused(m)) => Message::Refused(m),
-            Err(ReadError::Io(e)) => Message::Failed(e),
+            Err((ReadError::Refused(m), warnings)) => Message::Refused(m, warnings),
+            Err((ReadError::Io(e), _)) => Message::Failed(e),
         };
         let _ = tx.blocking_send(last);
     });
@@ -139,8 +139,8 @@ fn read_all(
     json: bool,
     today: NaiveDate,
     tx: &mpsc::Sender<Message>,
-) -> Result<Message, ReadError> {
-    let file = File::open(path)?;
+) -> Result<Message, (ReadError, Vec<FileMessage>)> {
+    let file = File::open(path).map_err(|e| (ReadError::Io(e), Vec::new()))?;
     let tee = std::cell::RefCell::new(Tee {
         inner: BufReader::with_capacity(1 << 16, file),
         hash: Sha256::new(),
@@ -151,11 +151,14 @@ fn read_all(
     let mut reader = if json {
         Reader::Json(JsonRecords::new(Shared(&tee), cols))
     } else {
-        Reader::Csv(CsvRecords::new(Shared(&tee), cols)?)
+        Reader::Csv(CsvRecords::new(Shared(&tee), cols).map_err(|e| (e, Vec::new()))?)
     };
     let mut lines = Vec::with_capacity(CHUNK);
     loop {
-        let record = reader.next_record()?;
+        let record = match reader.next_record() {
+            Ok(r) => r,
+            Err(e) => return Err((e, reader.warnings().to_vec())),
+        };
         let end = record.is_none();
         if let Some(record) = record {
             let parsed = check(format, &record, today);
@@ -168,7 +171,7 @@ fn read_all(
             let bytes = std::mem::take(&mut tee.borrow_mut().pending);
             let chunk = std::mem::replace(&mut lines, Vec::with_capacity(CHUNK));
             if tx.blocking_send(Message::Chunk(chunk, bytes)).is_err() {
-                return Err(ReadError::Io(io::Error::other("import abandonné")));
+                return Err((ReadError::Io(io::Error::other("import abandonné")), Vec::new()));
             }
         }
         if end {

@@ -7,7 +7,8 @@
 //! - company BETA (SIREN 443061841): `BETA` (44306184100047);
 //! - `UNKNOWN_ACME` (73282932000108) and `UNKNOWN_OTHER` (55210055400013): valid SIRETs
 //!   that the registry does not know;
-//! - accounts: `employer` (EMPLOYEUR of ACME, whole company), `lab` and `lab2` (ORGANISME of
+//! - accounts: `employer` (EMPLOYEUR of ACME, whole company), `employer_lyon` (EMPLOYEUR of
+//!   ACME limited to ACME_LYON), `lab` and `lab2` (ORGANISME of
 //!   the same body, accredited for EXTERNE only), `operator` (EXPLOITANT_INB of ACME_INB);
 //! - workers: DUPONT (category A at ACME_LYON), MARTIN (category B at ACME_LYON), COLIN
 //!   (known, attached nowhere). `NEWCOMER` and [`nir`] give NIRs the registry does not know.
@@ -288,6 +289,7 @@ pub fn check_cases(engine: &str, report: &Report, cases: &[Case]) {
 pub struct Registry {
     pub db: TestDb,
     pub employer: SenderInfo,
+    pub employer_lyon: SenderInfo,
     pub lab: SenderInfo,
     pub lab2: SenderInfo,
     pub operator: SenderInfo,
@@ -360,7 +362,10 @@ impl Registry {
 
         let mut a = NewAccount::new("employeur.acme", Role::Employeur);
         a.siren = Some(acme.clone());
-        let employer = add_account(store, a).await;
+        let employer = add_account(store, a.clone()).await;
+        a.login = "employeur.acme.lyon".into();
+        a.sirets = vec![siret(ACME_LYON)];
+        let employer_lyon = add_account(store, a).await;
 
         let lab_siren = Siren::parse(LAB_SIREN).expect("SIREN");
         let mut a = NewAccount::new("labo", Role::Organisme);
@@ -376,15 +381,16 @@ impl Registry {
         let operator = add_account(store, a).await;
 
         // Declared workers.
-        let worker = |(n, _): (&str, &str), nom: &str, prenom: &str, born: (i32, u32, u32), sexe| {
-            NewWorker {
-                nir: nir_of(n),
-                nom: nom.into(),
-                prenom: prenom.into(),
-                date_naissance: NaiveDate::from_ymd_opt(born.0, born.1, born.2).expect("date"),
-                sexe,
-            }
-        };
+        let worker =
+            |(n, _): (&str, &str), nom: &str, prenom: &str, born: (i32, u32, u32), sexe| {
+                NewWorker {
+                    nir: nir_of(n),
+                    nom: nom.into(),
+                    prenom: prenom.into(),
+                    date_naissance: NaiveDate::from_ymd_opt(born.0, born.1, born.2).expect("date"),
+                    sexe,
+                }
+            };
         let since = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
         let mut category_b = sample_terms(since);
         category_b.classement = Some(Classification::B);
@@ -409,6 +415,7 @@ impl Registry {
         Registry {
             db,
             employer,
+            employer_lyon,
             lab,
             lab2,
             operator,

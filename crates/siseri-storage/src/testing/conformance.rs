@@ -298,7 +298,10 @@ pub async fn identity_corrections_keep_history(db: &TestDb) {
     let w = ok(db.store.worker(&nir(NIR_1)).await).unwrap_or_else(|| panic!("worker"));
     assert_eq!(w.nom, "DUPOND");
     assert_eq!(db.count_raw("worker_identity_history").await, 1);
-    match db.execute_raw("UPDATE worker_identity_history SET nom = 'X'").await {
+    match db
+        .execute_raw("UPDATE worker_identity_history SET nom = 'X'")
+        .await
+    {
         Err(e) => assert!(e.to_string().contains("append-only"), "{e}"),
         Ok(n) => panic!("history changed ({n} rows)"),
     }
