@@ -7,10 +7,13 @@
 
 pub mod access;
 pub mod account;
+pub mod alerts;
 pub mod clock;
 pub mod codes;
 pub mod ids;
+pub mod indicators;
 pub mod journal;
+pub mod limits;
 pub mod nomenclature;
 pub mod result;
 pub mod totals;
