@@ -13,6 +13,10 @@
 # OpenID Connect: the federated-login tests start a real provider (npm package
 # oidc-provider, tests/oidc-provider) with Node.js; its packages come from the committed
 # lockfile through `npm ci`, rerun whenever the lockfile is newer than the install.
+#
+# SMTP: the notification tests start a real SMTP server (tests/smtp-sink/sink.py, on the
+# Python package aiosmtpd, installed here from PyPI when missing) and make test certificates
+# with the openssl command.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,7 +73,31 @@ ensure_oidc_provider() {
   fi
 }
 
+ensure_smtp_sink() {
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "test.sh: installing Python 3 (Debian packages)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-pip >/dev/null
+  fi
+  if ! python3 -c 'import aiosmtpd' >/dev/null 2>&1; then
+    if ! python3 -m pip --version >/dev/null 2>&1; then
+      echo "test.sh: installing pip (Debian package)…"
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pip >/dev/null
+    fi
+    echo "test.sh: installing the SMTP test server (pip install aiosmtpd)…"
+    python3 -m pip install --quiet aiosmtpd==1.4.6 ||
+      python3 -m pip install --quiet --break-system-packages aiosmtpd==1.4.6
+  fi
+  if ! command -v openssl >/dev/null 2>&1; then
+    echo "test.sh: installing openssl (Debian package)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+  fi
+}
+
 ensure_oidc_provider
+ensure_smtp_sink
 
 if [ "${SISERI_SKIP_POSTGRES:-}" = 1 ]; then
   echo "test.sh: WARNING: SISERI_SKIP_POSTGRES=1, the PostgreSQL tests will NOT run." >&2

@@ -7,8 +7,10 @@
 //! bulk insert, so that the import runs close to the database's bulk-load speed while memory
 //! stays flat.
 
+pub mod alerts;
 mod lines;
 mod operational;
+pub mod physician;
 pub mod queue;
 pub mod report;
 mod results;

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub(crate) lines: Vec<ReportLine>,
     /// Monthly sums to add at the end of the chunk.
     pub(crate) monthly: HashMap<(i64, Month, Series), (i64, i64)>,
+    /// Alerts raised so far: (alert id, worker id), to notify once committed.
+    pub(crate) raised: Vec<(i64, i64)>,
     /// Resolving a held line: its sender's rights were checked when it was received, and its
     /// outcome is written into its own transmission, not a new one.
     pub(crate) resolving: bool,
@@ -63,6 +65,7 @@ impl Ctx {
             lines: Vec::new(),
             monthly: HashMap::new(),
             resolving: false,
+            raised: Vec::new(),
         }
     }
 

@@ -76,6 +76,7 @@ pub(crate) async fn chunk(
     let mut sums = Sums::load(ctx, tx, &lines, &workers, &attachments, forced).await?;
 
     let mut out = Outcomes::default();
+    let mut changed: BTreeSet<i64> = BTreeSet::new();
     let mut fresh: Vec<NewResultRow> = Vec::new();
     for (checked, raw) in lines {
         let keys = &checked.keys;
@@ -309,6 +310,7 @@ pub(crate) async fn chunk(
             );
         }
         ctx.touched.insert(worker.id);
+        changed.insert(worker.id);
         let (status, messages) = v.reported(COLUMNS);
         settle(ctx, &mut out, line_no, reference, status, &messages);
     }
@@ -317,6 +319,25 @@ pub(crate) async fn chunk(
         out.write(tx).await?;
     }
     ctx.flush_monthly(tx).await?;
+    // Totals changed: the limits and alerts of those workers, in this same transaction.
+    let facts: Vec<crate::alerts::WorkerFacts> = workers
+        .values()
+        .filter(|w| changed.contains(&w.id))
+        .map(|w| crate::alerts::WorkerFacts {
+            id: w.id,
+            nir: w.nir.clone(),
+            born: w.date_naissance,
+            lifetime: siseri_domain::limits::lifetime_limit_applies(
+                attachments
+                    .get(&w.nir)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|a| a.versions.iter().map(|v| &v.terms)),
+            ),
+        })
+        .collect();
+    let raised = crate::alerts::consolidate(tx, &facts, Month::of(ctx.today)).await?;
+    ctx.raised.extend(raised);
     crate::queue::attach_waiting(ctx, tx).await
 }
 

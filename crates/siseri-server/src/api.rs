@@ -81,6 +81,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::api_workers::router())
         .merge(crate::api_people::router())
         .merge(crate::transmissions::router())
+        .merge(crate::api_physicians::router())
 }
 
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.

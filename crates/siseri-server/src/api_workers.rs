@@ -2,7 +2,7 @@
 //! and a worker's view of who read his record.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use siseri_domain::Role;
@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::Caller;
-use crate::records::{Refusal, WorkerRecord, read_worker};
+use crate::records::{Refusal, WorkerRecord, read_worker_at};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -30,6 +30,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     tag = "travailleurs",
     params(
         ("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé"),
+        ("au" = Option<String>, Query, description = "Mois des totaux, AAAA-MM (par défaut le mois courant)"),
         ("X-Mission" = Option<String>, Header, description = "Référence de mission (agents de contrôle)")
     ),
     responses(
@@ -45,11 +46,17 @@ async fn worker_record(
     State(state): State<AppState>,
     caller: Caller,
     Path(nir): Path<String>,
+    Query(q): Query<AtMonth>,
 ) -> Result<Json<WorkerRecord>, ApiError> {
     let nir = Nir::parse(nir.trim()).map_err(|_| {
         ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into())
     })?;
-    match read_worker(state.store.as_ref(), state.clock, &caller, &nir).await? {
+    let au = match q.au.as_deref().map(str::trim) {
+        None | Some("") => siseri_domain::totals::Month::of(state.clock.today()),
+        Some(m) => siseri_domain::totals::Month::parse(m)
+            .ok_or_else(|| ApiError::BadRequest("au : mois AAAA-MM attendu".into()))?,
+    };
+    match read_worker_at(state.store.as_ref(), state.clock, &caller, &nir, au).await? {
         Ok(record) => Ok(Json(record)),
         Err(Refusal::MissionRequired) => Err(ApiError::Forbidden(
             "MISSION_REQUISE",
@@ -57,6 +64,12 @@ async fn worker_record(
         )),
         Err(Refusal::NotFound) => Err(ApiError::NotFound),
     }
+}
+
+/// The month of the totals.
+#[derive(Debug, serde::Deserialize)]
+pub struct AtMonth {
+    au: Option<String>,
 }
 
 /// One read of the worker's record.

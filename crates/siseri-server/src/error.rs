@@ -33,6 +33,12 @@ pub enum ApiError {
     /// 409 `CONFLIT`.
     #[error("{0}")]
     Conflict(String),
+    /// 409 `TRANSITION_INVALIDE`.
+    #[error("{0}")]
+    Transition(String),
+    /// 422 `NON_TRAITABLE`: well-formed, but not applicable to this resource.
+    #[error("{0}")]
+    Unprocessable(String),
     /// 500 `ERREUR_INTERNE`: logged, never detailed to the client.
     #[error("erreur interne")]
     Internal(String),
@@ -65,6 +71,10 @@ impl IntoResponse for ApiError {
                 "Ressource introuvable.".to_string(),
             ),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "CONFLIT", m.clone()),
+            ApiError::Transition(m) => (StatusCode::CONFLICT, "TRANSITION_INVALIDE", m.clone()),
+            ApiError::Unprocessable(m) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "NON_TRAITABLE", m.clone())
+            }
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (

@@ -6,6 +6,7 @@
 
 mod api;
 mod api_people;
+pub mod api_physicians;
 mod api_workers;
 mod assets;
 pub mod auth;
@@ -13,6 +14,7 @@ pub mod caller;
 mod error;
 pub mod federation;
 mod login;
+pub mod notifications;
 pub mod oidc;
 mod pages;
 pub mod records;

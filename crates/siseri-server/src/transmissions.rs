@@ -227,6 +227,9 @@ async fn send(
         l.retain(|(_, p, _)| !Arc::ptr_eq(p, &progress));
     }
     let report = result.map_err(import_error)?;
+    if !dry_run {
+        crate::notifications::sweep_now(state.store.as_ref()).await;
+    }
     Ok((report_status(&report), Json(report)).into_response())
 }
 

@@ -290,7 +290,7 @@ async fn reads_follow_the_policy_and_refusals_look_like_unknown_workers() {
         let entries = env.db.store.journal_page(0, 1000).await.unwrap();
         let reads: Vec<_> = entries
             .iter()
-            .filter(|e| e.event.data_kind == "IDENTITE")
+            .filter(|e| e.event.data_kind == "DOSSIER")
             .collect();
         let find = |actor: &str, action: &str| {
             reads
@@ -842,14 +842,12 @@ async fn second_factor_is_mandatory_single_use_and_recoverable() {
         )
         .await;
     assert_eq!(s, 422);
+    // Kept: replaying this very code must fail even if the clock moved to the next step.
+    let used = now_code(&secret);
     let (s, _, html) = b
         .post(
             "/compte/second-facteur",
-            &[
-                ("csrf", &csrf),
-                ("secret", &secret),
-                ("code", &now_code(&secret)),
-            ],
+            &[("csrf", &csrf), ("secret", &secret), ("code", &used)],
         )
         .await;
     assert_eq!(s, 200);
@@ -870,7 +868,7 @@ async fn second_factor_is_mandatory_single_use_and_recoverable() {
     let (s, _, _) = c
         .post(
             "/connexion/second-facteur",
-            &[("csrf", &csrf), ("code", &now_code(&secret))],
+            &[("csrf", &csrf), ("code", &used)],
         )
         .await;
     assert_eq!(s, 401, "a code is accepted once");

@@ -543,3 +543,287 @@ async fn no_input_makes_the_server_fail() {
         assert_eq!(status, StatusCode::OK);
     }
 }
+
+/// The employer declares, the body sends: the record then shows each caller its part —
+/// the administrator the results, totals at `au` and the alert with its dose; the employer
+/// the attachment and the alert's kind without any dose.
+#[tokio::test]
+async fn the_worker_record_shows_totals_and_alerts_as_each_may_see_them() {
+    for env in envs().await {
+        let declare = "NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE;CLASSEMENT;AUTREEXPOSITION;\
+                       caractereActivite;codeDomaineActivite;codeSecteurActivite;codeNuisanceRadiologique;\
+                       codeTypeContrat;CodeMetier;QUOTITE;DATEDEBUT\n\
+                       2951099126111;93;Dupont;Marie;12/10/1995;F;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2024\n";
+        let (status, report) = env
+            .send(&env.employer, "format=travailleurs", "text/csv", declare)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(report["totals"]["accepted"], 1, "{report}");
+        let with_period = |r: &str, start: &str, end: &str, v: &str| {
+            line(r, "Dupont", v)
+                .replace("01/01/2025", start)
+                .replace("31/03/2025", end)
+        };
+        let file = format!(
+            "{HEADER}\n{}\n{}\n",
+            with_period("T-1", "01/01/2025", "31/01/2025", "15"),
+            with_period("T-2", "01/02/2025", "28/02/2025", "6"),
+        );
+        let (_, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(report["totals"]["accepted"], 2, "{report}");
+
+        let path = "/api/v1/travailleurs/2951099126111";
+        let (status, text) = env.get(&env.admin, &format!("{path}?au=2025-02")).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rec["resultats"].as_array().unwrap().len(), 2);
+        assert_eq!(rec["resultats"][0]["versions"][0]["auteur"], "labo");
+        assert_eq!(rec["totaux"]["au"], "2025-02");
+        assert_eq!(rec["totaux"]["e_12_mois_usv"], 21_000);
+        assert_eq!(rec["totaux"]["complet"], true);
+        assert_eq!(rec["alertes"][0]["limite"], "E");
+        assert_eq!(rec["alertes"][0]["dose_usv"], 21_000);
+        let (_, text) = env.get(&env.admin, &format!("{path}?au=2025-01")).await;
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rec["totaux"]["e_12_mois_usv"], 15_000);
+        assert_eq!(
+            rec["alertes"].as_array().unwrap().len(),
+            1,
+            "every alert, whatever au"
+        );
+        let (status, _) = env.get(&env.admin, &format!("{path}?au=2025-13")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        let (status, text) = env.get(&env.employer, path).await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rec["rattachements"].as_array().unwrap().len(), 1);
+        assert!(
+            rec.get("resultats").is_none() && rec.get("totaux").is_none(),
+            "{rec}"
+        );
+        assert_eq!(rec["alertes"][0]["limite"], "E");
+        assert!(rec["alertes"][0].get("dose_usv").is_none(), "{rec}");
+        assert!(!text.contains("mSv") && !text.contains("21000"), "{text}");
+    }
+}
+
+/// A physician moves the alert, cancels a result, enters an estimate and declares a
+/// pregnancy; every write is journaled and the totals follow.
+#[tokio::test]
+async fn physicians_write_through_the_api() {
+    for env in envs().await {
+        let mut dr = NewAccount::new("dr", Role::Mdt);
+        dr.rpps = Some(siseri_domain::ids::Rpps::parse("10000000009").unwrap());
+        env.db.store.add_account(&dr, None, &event()).await.unwrap();
+        let d = siseri_storage::NewDesignation {
+            login: "dr".into(),
+            role: siseri_domain::worker::DesignationRole::Physician,
+            siret: Siret::parse(SIRET).unwrap(),
+            date_debut: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
+            date_fin: None,
+        };
+        env.db.store.add_designation(&d, &event()).await.unwrap();
+        let dr = token(&env.db, "dr").await;
+        let declare = "NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE;CLASSEMENT;AUTREEXPOSITION;\
+                       caractereActivite;codeDomaineActivite;codeSecteurActivite;codeNuisanceRadiologique;\
+                       codeTypeContrat;CodeMetier;QUOTITE;DATEDEBUT\n\
+                       2951099126111;93;Dupont;Marie;12/10/1995;F;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2024\n";
+        env.send(&env.employer, "format=travailleurs", "text/csv", declare)
+            .await;
+        let file = format!(
+            "{HEADER}\n{}\n{}\n",
+            line("P-1", "Dupont", "15").replace("31/03/2025", "31/01/2025"),
+            line("P-2", "Dupont", "6")
+                .replace("01/01/2025", "01/02/2025")
+                .replace("31/03/2025", "28/02/2025"),
+        );
+        env.send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        let path = "/api/v1/travailleurs/2951099126111?au=2025-02";
+        let (_, text) = env.get(&dr, path).await;
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        let alert = rec["alertes"][0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{text}"));
+
+        // The alert's notices: the physician with the dose (inbox: no address given), the
+        // employer with the kind only, the ministry without identity; once each.
+        for _ in 0..2 {
+            siseri_server::notifications::sweep(env.db.store.as_ref(), Some("dgt@travail.gouv.fr"))
+                .await
+                .unwrap();
+        }
+        let queued = env
+            .db
+            .store
+            .outbox()
+            .notifications_of_alert(alert)
+            .await
+            .unwrap();
+        let kinds: Vec<String> = queued
+            .iter()
+            .map(|n| n.recipient_kind.code().to_owned())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["MINISTERE"],
+            "accounts without an address get the inbox only"
+        );
+        assert!(!queued[0].body.contains("Dupont") && !queued[0].body.contains("2951099126111"));
+        let dr_account = env.db.store.account("dr").await.unwrap().unwrap();
+        let inbox = env
+            .db
+            .store
+            .outbox()
+            .inbox_of(dr_account.id, false, 10)
+            .await
+            .unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert!(inbox[0].body.contains("21,00 mSv"), "{}", inbox[0].body);
+        let chu = env.db.store.account("chu").await.unwrap().unwrap();
+        let inbox = env
+            .db
+            .store
+            .outbox()
+            .inbox_of(chu.id, false, 10)
+            .await
+            .unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert!(
+            !inbox[0].body.contains("Sv") && !inbox[0].body.contains("21"),
+            "{}",
+            inbox[0].body
+        );
+        let first = rec["resultats"][0]["id"].as_i64().unwrap();
+
+        let post = |token: &str, path: String, body: Value| {
+            env.http
+                .post(format!("{}{path}", env.base))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+        };
+        let steps = format!("/api/v1/alertes/{alert}/etapes");
+        let r = post(
+            &dr,
+            steps.clone(),
+            json!({"statut": "CONFIRMEE", "texte": "vu"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["code"],
+            "TRANSITION_INVALIDE"
+        );
+        for to in ["EN_ANALYSE", "CONFIRMEE"] {
+            let r = post(
+                &dr,
+                steps.clone(),
+                json!({"statut": to, "texte": "analyse"}),
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{to}");
+        }
+        let r = post(
+            &env.employer,
+            steps.clone(),
+            json!({"statut": "ANNULEE", "texte": "x"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+        // Cancelling the 15 mSv result: totals drop, the alert keeps its status and gets a note.
+        let r = post(
+            &dr,
+            format!("/api/v1/resultats/{first}/versions"),
+            json!({"statut": "ANNULE", "justification": "dosimètre resté au vestiaire"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let (_, text) = env.get(&dr, path).await;
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rec["totaux"]["e_12_mois_usv"], 6_000);
+        assert_eq!(rec["alertes"][0]["statut"], "CONFIRMEE");
+        let notes = rec["alertes"][0]["etapes"].as_array().unwrap();
+        assert!(
+            notes.last().unwrap()["texte"]
+                .as_str()
+                .unwrap()
+                .contains("ne dépassent plus")
+        );
+        assert_eq!(rec["resultats"][0]["annule"], true);
+        assert_eq!(rec["resultats"][0]["versions"].as_array().unwrap().len(), 2);
+
+        // An estimate, then a pregnancy and its end.
+        let r = post(
+            &dr,
+            "/api/v1/travailleurs/2951099126111/resultats".into(),
+            json!({"nature": "ESTIMATION_MDT", "grandeur": "HP10", "date_debut": "2025-02-01",
+                   "date_fin": "2025-02-28", "statut": "MESURE", "dose_usv": 500,
+                   "justification": "dosimètre perdu"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let created: Value = r.json().await.unwrap();
+        assert!(created["reference"].as_str().unwrap().starts_with("MDT-"));
+        let r = post(
+            &dr,
+            "/api/v1/travailleurs/2951099126111/resultats".into(),
+            json!({"nature": "ESTIMATION_MDT", "grandeur": "HP10", "date_debut": "2025-02-01",
+                   "date_fin": "2025-02-28", "statut": "MESURE", "dose_usv": 500,
+                   "justification": " "}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::BAD_REQUEST,
+            "a justification is required"
+        );
+        let (_, text) = env.get(&dr, path).await;
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(rec["totaux"]["e_12_mois_usv"], 6_500);
+
+        let r = post(
+            &dr,
+            "/api/v1/travailleurs/2951099126111/grossesses".into(),
+            json!({"date_declaration": "2025-02-01", "justification": "déclaration"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let pregnancy = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+        let end = format!("/api/v1/grossesses/{pregnancy}/fin");
+        let body = json!({"date_fin": "2025-09-30", "justification": "naissance"});
+        assert_eq!(
+            post(&dr, end.clone(), body.clone()).await.unwrap().status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            post(&dr, end, body).await.unwrap().status(),
+            StatusCode::CONFLICT
+        );
+        // The unborn child's limit: 6.5 mSv since the declaration is over 1 mSv.
+        let (_, text) = env.get(&dr, path).await;
+        let rec: Value = serde_json::from_str(&text).unwrap();
+        let kinds: Vec<&str> = rec["alertes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["limite"].as_str().unwrap())
+            .collect();
+        assert!(kinds.contains(&"ENFANT_A_NAITRE"), "{kinds:?}");
+        siseri_storage::journal::verify(env.db.store.as_ref())
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -99,6 +99,8 @@ pub enum WriteOp {
         /// The values.
         values: ReadingValues,
     },
+    /// An alert, pregnancy or lifecycle write.
+    Alert(AlertOp),
     /// A new version of a reading (`CODE_METROLOGIE = C`).
     AddReadingVersion {
         /// The reading.
@@ -107,6 +109,75 @@ pub enum WriteOp {
         after_version: u32,
         /// The new values.
         values: ReadingValues,
+    },
+}
+
+/// The alert, pregnancy and lifecycle writes (rules.md §4–§5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlertOp {
+    /// Raises an alert, with its first step (`OUVERTE`).
+    Raise {
+        /// The worker.
+        worker_id: i64,
+        /// Limit kind code.
+        kind: String,
+        /// The pregnancy (`ENFANT_A_NAITRE`).
+        pregnancy_id: Option<i64>,
+        /// First month.
+        first_month: i32,
+        /// Last month.
+        last_month: i32,
+        /// Largest total over those months.
+        dose_usv: i64,
+        /// The step's text.
+        text: String,
+    },
+    /// Extends an alert's months (and dose), with a note.
+    Extend {
+        /// The alert.
+        alert_id: i64,
+        /// New first month.
+        first_month: i32,
+        /// New last month.
+        last_month: i32,
+        /// Largest total.
+        dose_usv: i64,
+        /// The note.
+        text: String,
+    },
+    /// Adds a note, status unchanged.
+    Note {
+        /// The alert.
+        alert_id: i64,
+        /// The note.
+        text: String,
+    },
+    /// Moves an alert to a status (the transition is checked by the caller).
+    Step {
+        /// The alert.
+        alert_id: i64,
+        /// The status it must have now (optimistic check).
+        from: String,
+        /// New status.
+        to: String,
+        /// Text.
+        text: String,
+    },
+    /// Declares a pregnancy.
+    DeclarePregnancy {
+        /// The worker.
+        worker_id: i64,
+        /// Declaration date.
+        declared_on: chrono::NaiveDate,
+        /// Why.
+        justification: String,
+    },
+    /// Declares a pregnancy's end.
+    EndPregnancy {
+        /// The pregnancy.
+        pregnancy_id: i64,
+        /// End date.
+        ended_on: chrono::NaiveDate,
     },
 }
 

@@ -161,7 +161,7 @@ pub struct TransmissionEnd {
 
 /// The transaction of one transmission.
 #[async_trait]
-pub trait ImportTx: Send {
+pub trait ImportTx: crate::alerts::AlertsTx + Send {
     /// The transmission's id (none for a dry run).
     fn transmission_id(&self) -> Option<i64>;
 

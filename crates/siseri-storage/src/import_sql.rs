@@ -200,10 +200,7 @@ macro_rules! sql_import {
                 if references.is_empty() {
                     return Ok(Vec::new());
                 }
-                let found = sqlx::query(concat!(
-                    result_select!(),
-                    "WHERE r.sender = $2 AND r.reference IN (", $texts, ") ORDER BY r.id, v.version"
-                ))
+                let found = sqlx::query($store::RESULTS_BY_REFERENCE)
                 .bind(json_texts(references.iter().map(Reference::as_str)))
                 .bind(sender)
                 .fetch_all(&mut *self.tx)

@@ -6,12 +6,16 @@
 //! operation is stored or none is. Version tables are append-only, enforced by the
 //! database itself (triggers), so that no code path can overwrite history.
 
+pub mod alerts;
+mod alerts_sql;
 mod auth;
 mod batch;
 mod error;
 pub mod import;
 mod import_sql;
 pub mod journal;
+pub mod outbox;
+mod outbox_sql;
 mod rows;
 mod sql;
 mod store;
@@ -24,11 +28,15 @@ pub mod sqlite;
 pub mod testing;
 
 pub use auth::{DelegationRow, GrantRow, LoginState, SessionRow, TokenRow};
-pub use batch::{BatchOutcome, NewTransmission, WriteBatch, WriteOp};
+pub use alerts::{AlertRow, AlertStepRow, AlertsTx, PregnancyRow};
+pub use batch::{AlertOp, BatchOutcome, NewTransmission, WriteBatch, WriteOp};
 pub use error::StoreError;
 pub use import::{
     ImportTx, LineRow, NewPending, NewReadingRow, NewResultRow, PendingResolution, PendingRow,
     TransmissionEnd, TransmissionRow,
+};
+pub use outbox::{
+    Enqueued, InboxRow, NewInboxItem, NewNotification, Outbox, OutboxRow, RecipientKind,
 };
 pub use store::{NewDesignation, NewEstablishment, Store, StoredToken, TransmissionFilter};
 pub use url::{DatabaseUrl, Engine};

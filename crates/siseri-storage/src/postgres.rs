@@ -43,8 +43,79 @@ crate::import_sql::sql_import!(
     "SELECT (json_array_elements_text($1::json))::bigint"
 );
 
-/// Rows per multi-row upsert (PostgreSQL's limit is 65,535 parameters).
-const ROWS_PER_UPSERT: usize = 1000;
+impl PostgresStore {
+    /// The results (with their versions) of sender `$2` among the references of the JSON
+    /// array `$1`, one index probe per reference whatever the planner believes.
+    ///
+    /// Written as a plain join, the lookup was planned while the tables were still small and
+    /// without statistics, and the prepared statement's generic plan was then kept while the
+    /// import's own rows grew them: it read every stored result of the sender and hashed every
+    /// version at each chunk, time quadratic in the file's size. The LATERAL subqueries
+    /// (`OFFSET 0` keeps them from being flattened into a join) leave the planner no other
+    /// way than a lookup by key.
+    pub(crate) const RESULTS_BY_REFERENCE: &'static str = "\
+        SELECT r.id, r.sender, r.reference, w.nir, e.siret, r.nature, r.grandeur, r.position, \
+        v.version, v.date_debut, v.date_fin, v.statut, v.dose_usv, v.seuil_usv, v.author, \
+        v.recorded_at, v.justification, v.transmission_id \
+        FROM (SELECT DISTINCT json_array_elements_text($1::json) AS reference) k \
+        CROSS JOIN LATERAL (SELECT * FROM dose_results x \
+            WHERE x.sender = $2 AND x.reference = k.reference OFFSET 0) r \
+        CROSS JOIN LATERAL (SELECT x.nir FROM workers x WHERE x.id = r.worker_id OFFSET 0) w \
+        CROSS JOIN LATERAL (SELECT x.siret FROM establishments x \
+            WHERE x.id = r.establishment_id OFFSET 0) e \
+        CROSS JOIN LATERAL (SELECT * FROM result_versions x WHERE x.result_id = r.id OFFSET 0) v \
+        ORDER BY r.id, v.version";
+}
+
+/// Rows per upsert statement.
+const ROWS_PER_UPSERT: usize = 10_000;
+
+/// One column of an upsert, bound as one PostgreSQL array.
+enum Array {
+    Int(Vec<Option<i64>>),
+    Text(Vec<Option<String>>),
+    Date(Vec<Option<chrono::NaiveDate>>),
+    Stamp(Vec<Option<chrono::DateTime<chrono::Utc>>>),
+    Local(Vec<Option<chrono::NaiveDateTime>>),
+}
+
+impl Array {
+    /// An empty array of the kind of `cell`.
+    fn for_cell(cell: &Cell) -> Array {
+        match cell {
+            Cell::Int(_) | Cell::OptInt(_) => Array::Int(Vec::new()),
+            Cell::Text(_) | Cell::OptText(_) => Array::Text(Vec::new()),
+            Cell::Date(_) => Array::Date(Vec::new()),
+            Cell::Stamp(_) => Array::Stamp(Vec::new()),
+            Cell::Local(_) => Array::Local(Vec::new()),
+        }
+    }
+
+    /// Appends `cell`; false when it is not of this array's kind.
+    fn push(&mut self, cell: &Cell) -> bool {
+        match (self, cell) {
+            (Array::Int(v), Cell::Int(x)) => v.push(Some(*x)),
+            (Array::Int(v), Cell::OptInt(x)) => v.push(*x),
+            (Array::Text(v), Cell::Text(x)) => v.push(Some(x.clone())),
+            (Array::Text(v), Cell::OptText(x)) => v.push(x.clone()),
+            (Array::Date(v), Cell::Date(x)) => v.push(Some(*x)),
+            (Array::Stamp(v), Cell::Stamp(x)) => v.push(Some(*x)),
+            (Array::Local(v), Cell::Local(x)) => v.push(Some(*x)),
+            _ => return false,
+        }
+        true
+    }
+
+    fn sql_type(&self) -> &'static str {
+        match self {
+            Array::Int(_) => "int8[]",
+            Array::Text(_) => "text[]",
+            Array::Date(_) => "date[]",
+            Array::Stamp(_) => "timestamptz[]",
+            Array::Local(_) => "timestamp[]",
+        }
+    }
+}
 
 /// Bytes sent per COPY message.
 const COPY_BUFFER: usize = 1 << 20;
@@ -80,7 +151,9 @@ impl PostgresStore {
         Ok(())
     }
 
-    /// Multi-row INSERTs followed by `suffix` (COPY cannot resolve conflicts).
+    /// `INSERT … SELECT * FROM UNNEST($1, …)` followed by `suffix` (COPY cannot resolve
+    /// conflicts): one array parameter per column rather than one parameter per value, so
+    /// that PostgreSQL parses and plans a short statement instead of thousands of VALUES.
     pub(crate) async fn upsert_rows(
         tx: &mut Tx<'static>,
         table: &str,
@@ -89,20 +162,42 @@ impl PostgresStore {
         suffix: &str,
     ) -> Result<(), StoreError> {
         for chunk in rows.chunks(ROWS_PER_UPSERT) {
-            let sql = crate::import::multi_row_insert(table, columns, chunk.len(), suffix);
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for row in chunk {
-                for cell in row {
-                    q = match cell {
-                        Cell::Int(v) => q.bind(*v),
-                        Cell::OptInt(v) => q.bind(*v),
-                        Cell::Text(v) => q.bind(v.clone()),
-                        Cell::OptText(v) => q.bind(v.clone()),
-                        Cell::Date(v) => q.bind(*v),
-                        Cell::Stamp(v) => q.bind(*v),
-                        Cell::Local(v) => q.bind(*v),
-                    };
+            let mut arrays = Vec::with_capacity(columns.len());
+            for (i, name) in columns.iter().enumerate() {
+                let mut array = chunk
+                    .first()
+                    .and_then(|r| r.get(i))
+                    .map(Array::for_cell)
+                    .ok_or_else(|| StoreError::Conflict(format!("colonne {name} absente")))?;
+                for row in chunk {
+                    let cell = row
+                        .get(i)
+                        .ok_or_else(|| StoreError::Conflict(format!("colonne {name} absente")))?;
+                    if !array.push(cell) {
+                        return Err(StoreError::Conflict(format!("colonne {name} : types mêlés")));
+                    }
                 }
+                arrays.push(array);
+            }
+            let params: Vec<String> = arrays
+                .iter()
+                .enumerate()
+                .map(|(i, a)| format!("${}::{}", i + 1, a.sql_type()))
+                .collect();
+            let sql = format!(
+                "INSERT INTO {table} ({}) SELECT * FROM UNNEST({}){suffix}",
+                columns.join(", "),
+                params.join(", ")
+            );
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for a in arrays {
+                q = match a {
+                    Array::Int(v) => q.bind(v),
+                    Array::Text(v) => q.bind(v),
+                    Array::Date(v) => q.bind(v),
+                    Array::Stamp(v) => q.bind(v),
+                    Array::Local(v) => q.bind(v),
+                };
             }
             q.execute(&mut **tx).await?;
         }
@@ -117,8 +212,10 @@ impl PostgresStore {
         n: usize,
     ) -> Result<Vec<i64>, StoreError> {
         let n = i64::try_from(n).map_err(|_| StoreError::Conflict("trop de lignes".into()))?;
+        // The sequence is looked up once, not once per id.
         let sql = format!(
-            "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1)"
+            "WITH s AS MATERIALIZED (SELECT pg_get_serial_sequence('{table}', 'id')::regclass AS seq) \
+             SELECT nextval(s.seq) AS id FROM s CROSS JOIN generate_series(1, $1)"
         );
         let found = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(n)
@@ -136,3 +233,10 @@ impl PostgresStore {
         Ok(())
     }
 }
+crate::alerts_sql::sql_alerts!(
+    PostgresStore,
+    PostgresImport,
+    PgRow,
+    "SELECT (json_array_elements_text($1::json))::bigint"
+);
+crate::outbox_sql::sql_outbox!(PostgresStore, sqlx::postgres::PgRow);

@@ -625,6 +625,7 @@ macro_rules! sql_store {
                         Self::insert_reading_version(tx, id, 1, values, stamp).await?;
                         Ok((id, worker))
                     }
+                    WriteOp::Alert(op) => Self::apply_alert(tx, op, stamp).await,
                     WriteOp::AddReadingVersion { reading_id, after_version, values } => {
                         let next = Self::check_latest(
                             tx,
@@ -1479,6 +1480,46 @@ macro_rules! sql_store {
                         ))
                     })
                     .collect()
+            }
+
+            async fn alerts(&self, worker_id: i64) -> Result<Vec<$crate::AlertRow>, StoreError> {
+                self.alerts_of_worker(worker_id).await
+            }
+
+            async fn alert(&self, id: i64) -> Result<Option<$crate::AlertRow>, StoreError> {
+                self.alert_by_id(id).await
+            }
+
+            async fn all_alerts(&self) -> Result<Vec<$crate::AlertRow>, StoreError> {
+                self.every_alert().await
+            }
+
+            async fn pregnancies(&self, worker_id: i64) -> Result<Vec<$crate::PregnancyRow>, StoreError> {
+                self.pregnancies_of_worker(worker_id).await
+            }
+
+            async fn pregnancy_worker(&self, id: i64) -> Result<Option<Worker>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT w.id, w.nir, w.nom, w.prenom, w.date_naissance, w.sexe FROM pregnancies p \
+                     JOIN workers w ON w.id = p.worker_id WHERE p.id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::worker_row).transpose()
+            }
+
+            async fn worker_ids(&self) -> Result<Vec<i64>, StoreError> {
+                let found = sqlx::query("SELECT id FROM workers ORDER BY id").fetch_all(&self.pool).await?;
+                found.iter().map(|r| Ok(r.try_get("id")?)).collect()
+            }
+
+            async fn worker_by_id(&self, id: i64) -> Result<Option<Worker>, StoreError> {
+                let row = sqlx::query("SELECT id, nir, nom, prenom, date_naissance, sexe FROM workers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                row.as_ref().map(Self::worker_row).transpose()
             }
 
             async fn commit(&self, batch: &WriteBatch) -> Result<BatchOutcome, StoreError> {

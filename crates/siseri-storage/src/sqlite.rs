@@ -49,8 +49,41 @@ crate::import_sql::sql_import!(
     "SELECT value FROM json_each($1)"
 );
 
+impl SqliteStore {
+    /// The results (with their versions) of sender `$2` among the references of the JSON
+    /// array `$1`: SQLite probes the (sender, reference) index for each.
+    pub(crate) const RESULTS_BY_REFERENCE: &'static str = concat!(
+        crate::sql::result_select!(),
+        "WHERE r.sender = $2 AND r.reference IN (SELECT value FROM json_each($1)) ORDER BY r.id, v.version"
+    );
+}
+
 /// Rows per multi-row INSERT: well under SQLite's 32,766 parameters.
 const ROWS_PER_INSERT: usize = 250;
+
+/// `INSERT INTO table (columns) VALUES (?, …), (…)` for `rows` rows, then `suffix`.
+///
+/// Anonymous `?` parameters, not `$n`: sqlx asks SQLite the name of every parameter it
+/// binds, and SQLite finds a named parameter's name by a linear scan of the statement's
+/// parameter list, so binding the thousands of `$n` of a multi-row INSERT took time
+/// quadratic in its size (most of an import's time). Anonymous ones have no name to scan for.
+fn anonymous_multi_row_insert(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
+    let row = format!("({})", vec!["?"; columns.len()].join(", "));
+    let mut sql = String::with_capacity(64 + rows * (row.len() + 2) + suffix.len());
+    sql.push_str("INSERT INTO ");
+    sql.push_str(table);
+    sql.push_str(" (");
+    sql.push_str(&columns.join(", "));
+    sql.push_str(") VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&row);
+    }
+    sql.push_str(suffix);
+    sql
+}
 
 impl SqliteStore {
     /// Multi-row INSERTs: one statement per [`ROWS_PER_INSERT`] rows.
@@ -72,7 +105,7 @@ impl SqliteStore {
         suffix: &str,
     ) -> Result<(), StoreError> {
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            let sql = crate::import::multi_row_insert(table, columns, chunk.len(), suffix);
+            let sql = anonymous_multi_row_insert(table, columns, chunk.len(), suffix);
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
             for row in chunk {
                 for cell in row {
@@ -112,3 +145,5 @@ impl SqliteStore {
         Ok(())
     }
 }
+crate::alerts_sql::sql_alerts!(SqliteStore, SqliteImport, SqliteRow, "SELECT value FROM json_each($1)");
+crate::outbox_sql::sql_outbox!(SqliteStore, sqlx::sqlite::SqliteRow);

@@ -70,7 +70,7 @@ pub enum TransmissionFilter {
 
 /// Everything the registry stores, behind one interface.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug {
+pub trait Store: crate::Outbox + Send + Sync + std::fmt::Debug {
     /// Which engine this is.
     fn engine(&self) -> Engine;
 
@@ -356,6 +356,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         StoreError,
     >;
 
+    // --- alerts ---
+
+    /// A worker's alerts, with their steps, oldest first.
+    async fn alerts(&self, worker_id: i64) -> Result<Vec<crate::AlertRow>, StoreError>;
+    /// One alert.
+    async fn alert(&self, id: i64) -> Result<Option<crate::AlertRow>, StoreError>;
+    /// Every alert (few: exceedances are rare), oldest first.
+    async fn all_alerts(&self) -> Result<Vec<crate::AlertRow>, StoreError>;
+    /// A worker's pregnancies.
+    async fn pregnancies(&self, worker_id: i64) -> Result<Vec<crate::PregnancyRow>, StoreError>;
+    /// The worker of a pregnancy.
+    async fn pregnancy_worker(&self, id: i64) -> Result<Option<Worker>, StoreError>;
+    /// A worker by surrogate id.
+    async fn worker_by_id(&self, id: i64) -> Result<Option<Worker>, StoreError>;
+    /// Every worker's id, in order.
+    async fn worker_ids(&self) -> Result<Vec<i64>, StoreError>;
+
     // --- journal ---
 
     /// Appends entries (reads, refusals, logins) in one transaction.
@@ -374,4 +391,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         worker_id: i64,
         limit: i64,
     ) -> Result<Vec<JournalEntry>, StoreError>;
+
+    // --- notifications ---
+
+    /// The outbox of e-mails and the in-app inbox (rules.md §5).
+    fn outbox(&self) -> &dyn crate::Outbox {
+        self.as_outbox()
+    }
 }

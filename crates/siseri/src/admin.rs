@@ -41,6 +41,8 @@ pub enum AdminCommand {
     Enrol(LoginArgs),
     /// Liste les lignes en attente de rapprochement, avec les travailleurs suggérés.
     Pending(PendingArgs),
+    /// Recalcule les totaux mensuels et les alertes de tous les travailleurs depuis leurs résultats.
+    Recompute,
     /// Traite une ligne en attente : --attach NIR (rattacher) ou --reject MOTIF (rejeter).
     Resolve(ResolveArgs),
 }
@@ -375,6 +377,17 @@ pub async fn run(cmd: AdminCommand, store: &dyn Store, clock: Clock) -> Result<(
         }
         AdminCommand::Delegate(d) => delegate(d, store).await,
         AdminCommand::Pending(p) => pending(p, store).await,
+        AdminCommand::Recompute => {
+            let user = std::env::var("USER").unwrap_or_else(|_| "inconnu".to_string());
+            let done =
+                siseri_import::alerts::recompute(store, &format!("cli:{user}"), clock.today())
+                    .await?;
+            println!(
+                "Totaux et alertes recalculés : {} travailleurs, {} alertes levées.",
+                done.workers, done.raised
+            );
+            Ok(())
+        }
         AdminCommand::Resolve(r) => resolve(r, store, clock).await,
         AdminCommand::RevokeDelegation(i) => {
             let audit = cli_event(

@@ -44,6 +44,15 @@ pub enum Command {
     /// Envoie un fichier (travailleurs, resultats, dosimetrie-operationnelle) au nom du compte
     /// --as et affiche le rapport d'exécution.
     Import(crate::import::ImportArgs),
+    /// Résultats saisis par les médecins (--as) : ajout, nouvelle version.
+    #[command(subcommand)]
+    Result(crate::physician::ResultCommand),
+    /// Grossesses déclarées par les médecins (--as).
+    #[command(subcommand)]
+    Pregnancy(crate::physician::PregnancyCommand),
+    /// Étapes des alertes (--as).
+    #[command(subcommand)]
+    Alert(crate::physician::AlertCommand),
 }
 
 /// Options of `worker`.
@@ -57,6 +66,9 @@ pub struct WorkerArgs {
     /// Référence de mission (agents de contrôle).
     #[arg(long)]
     pub mission: Option<String>,
+    /// Mois des totaux, AAAA-MM (par défaut le mois courant).
+    #[arg(long)]
+    pub au: Option<String>,
     /// Sortie JSON (celle de l'API).
     #[arg(long)]
     pub json: bool,
@@ -136,6 +148,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Import(args) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;
             crate::import::run(store.as_ref(), clock, &args).await
+        }
+        Command::Result(cmd) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::physician::result(store.as_ref(), clock, cmd).await
+        }
+        Command::Pregnancy(cmd) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::physician::pregnancy(store.as_ref(), clock, cmd).await
+        }
+        Command::Alert(cmd) => {
+            let store = open(db, DatabaseUrl::DEFAULT).await?;
+            crate::physician::alert(store.as_ref(), clock, cmd).await
         }
         Command::Journal(JournalCommand::Verify) => {
             let store = open(db, DatabaseUrl::DEFAULT).await?;

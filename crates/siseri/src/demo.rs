@@ -36,6 +36,14 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
         eprintln!("Création de la base de démonstration…");
         let summary = populate(store.as_ref(), clock).await?;
         eprintln!("{summary}");
+        // The demo writes results directly: build their monthly sums and alerts as an
+        // import would have.
+        let done = siseri_import::alerts::recompute(store.as_ref(), "demo", clock.today())
+            .await?;
+        eprintln!(
+            "Totaux et alertes calculés pour {} travailleurs ({} alertes).",
+            done.workers, done.raised
+        );
         accounts_table()
     };
     if args.no_serve {

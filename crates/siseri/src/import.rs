@@ -96,6 +96,9 @@ pub async fn run(store: &dyn Store, clock: Clock, args: &ImportArgs) -> Result<(
         ImportError::Store(s) => CliError::from(s),
         ImportError::Io(e) => CliError::Refused(format!("{} : {e}", args.file.display())),
     })?;
+    if report.transmission.is_some() {
+        siseri_server::notifications::sweep_now(store).await;
+    }
     let mut out = std::io::stdout().lock();
     let written = match args.report {
         ReportForm::Json => serde_json::to_string_pretty(&report)

@@ -4,6 +4,7 @@ mod admin;
 mod cli;
 mod demo;
 mod import;
+mod physician;
 mod serve;
 mod worker;
 

@@ -49,6 +49,9 @@ pub async fn serve(
     banner: Option<String>,
 ) -> Result<(), CliError> {
     let federations = federations(oidc_config).await?;
+    let notify = siseri_notify::NotifyConfig::from_env()
+        .map_err(|e| CliError::Refused(format!("notifications : {e}")))?;
+    start_notifications(store.clone(), notify);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CliError::Refused(format!("écoute impossible sur {listen} : {e}")))?;
@@ -70,6 +73,31 @@ pub async fn serve(
     .map_err(|e| CliError::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Queues the notices of alerts every minute (catching any alert whose notices were not
+/// queued yet) and, when SMTP is configured, delivers the outbox.
+fn start_notifications(store: Arc<dyn Store>, config: siseri_notify::NotifyConfig) {
+    let ministry = config.ministry_email.clone();
+    let sweeper = store.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(std::time::Duration::from_secs(60));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match siseri_server::notifications::sweep(sweeper.as_ref(), ministry.as_deref()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(queued = n, "notifications d'alertes mises en file"),
+                Err(e) => tracing::error!(error = %e, "file des notifications"),
+            }
+        }
+    });
+    match config.smtp {
+        Some(smtp) => {
+            siseri_notify::spawn_delivery(store, smtp, std::time::Duration::from_secs(30));
+        }
+        None => tracing::warn!("SISERI_SMTP_HOST absent : notifications gardées en file et boîte de réception seulement"),
+    }
 }
 
 async fn shutdown_signal() {

@@ -5,7 +5,7 @@
 use siseri_domain::Clock;
 use siseri_domain::ids::Nir;
 use siseri_server::caller::Caller;
-use siseri_server::records::{Refusal, read_worker};
+use siseri_server::records::{Refusal, read_worker_at};
 use siseri_storage::Store;
 
 use crate::CliError;
@@ -37,7 +37,12 @@ pub async fn show(store: &dyn Store, clock: Clock, args: &WorkerArgs) -> Result<
         session: None,
         mission,
     };
-    match read_worker(store, clock, &caller, &nir).await? {
+    let au = match args.au.as_deref().map(str::trim) {
+        None | Some("") => siseri_domain::totals::Month::of(clock.today()),
+        Some(m) => siseri_domain::totals::Month::parse(m)
+            .ok_or_else(|| CliError::Refused("--au : mois AAAA-MM attendu".into()))?,
+    };
+    match read_worker_at(store, clock, &caller, &nir, au).await? {
         Ok(record) => {
             let json = serde_json::to_value(&record).map_err(|e| CliError::Internal(e.to_string()))?;
             if args.json {

@@ -231,3 +231,221 @@ fn import_prints_the_report_and_exits_by_the_file_outcome() {
         ok(&run(&db, &["journal", "verify"]), 0);
     }
 }
+
+#[test]
+fn physicians_write_on_the_command_line() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for db in rt.block_on(every_engine()) {
+        setup(&db);
+        for args in [
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "rh.acme",
+                "--role",
+                "EMPLOYEUR",
+                "--siren",
+                "732829320",
+            ][..],
+            &[
+                "admin",
+                "account",
+                "add",
+                "--login",
+                "dr.a",
+                "--role",
+                "MDT",
+                "--rpps",
+                "10000000009",
+            ],
+            &[
+                "admin",
+                "designate",
+                "--role",
+                "MDT",
+                "--login",
+                "dr.a",
+                "--siret",
+                "73282932000074",
+                "--from",
+                "2020-01-01",
+            ],
+        ] {
+            ok(&run(&db, args), 0);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let workers = dir.path().join("travailleurs.csv");
+        std::fs::write(
+            &workers,
+            "NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE;CLASSEMENT;AUTREEXPOSITION;\
+             caractereActivite;codeDomaineActivite;codeSecteurActivite;codeNuisanceRadiologique;\
+             codeTypeContrat;CodeMetier;QUOTITE;DATEDEBUT\n\
+             2951099126111;93;Dupont;Marie;12/10/1995;F;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2024\n",
+        )
+        .unwrap();
+        let w = workers.to_str().unwrap();
+        ok(
+            &run(
+                &db,
+                &["import", "--as", "rh.acme", "--format", "travailleurs", w],
+            ),
+            0,
+        );
+        let results = dir.path().join("resultats.csv");
+        std::fs::write(
+            &results,
+            format!(
+                "{HEADER}\n{}\n{}\n",
+                line("M-1", "Dupont", "15").replace("31/03/2025", "31/01/2025"),
+                line("M-2", "Dupont", "6")
+                    .replace("01/01/2025", "01/02/2025")
+                    .replace("31/03/2025", "28/02/2025"),
+            ),
+        )
+        .unwrap();
+        let r = results.to_str().unwrap();
+        ok(
+            &run(&db, &["import", "--as", "labo", "--format", "resultats", r]),
+            0,
+        );
+
+        let show = |au: &str| -> serde_json::Value {
+            let out = ok(
+                &run(
+                    &db,
+                    &[
+                        "worker",
+                        "2951099126111",
+                        "--as",
+                        "dr.a",
+                        "--au",
+                        au,
+                        "--json",
+                    ],
+                ),
+                0,
+            );
+            serde_json::from_str(&out).unwrap()
+        };
+        let rec = show("2025-02");
+        assert_eq!(rec["totaux"]["e_12_mois_usv"], 21_000);
+        let alert = rec["alertes"][0]["id"].as_i64().unwrap().to_string();
+        let first = rec["resultats"][0]["id"].as_i64().unwrap().to_string();
+
+        ok(
+            &run(
+                &db,
+                &[
+                    "alert",
+                    "step",
+                    "--as",
+                    "dr.a",
+                    "--id",
+                    &alert,
+                    "--statut",
+                    "CONFIRMEE",
+                    "--texte",
+                    "x",
+                ],
+            ),
+            1,
+        );
+        let out = ok(
+            &run(
+                &db,
+                &[
+                    "alert",
+                    "step",
+                    "--as",
+                    "dr.a",
+                    "--id",
+                    &alert,
+                    "--statut",
+                    "EN_ANALYSE",
+                    "--texte",
+                    "vu",
+                ],
+            ),
+            0,
+        );
+        assert!(out.contains("EN_ANALYSE"), "{out}");
+        ok(
+            &run(
+                &db,
+                &[
+                    "result",
+                    "version",
+                    "--as",
+                    "dr.a",
+                    "--id",
+                    &first,
+                    "--statut",
+                    "ANNULE",
+                    "--justification",
+                    "erreur",
+                ],
+            ),
+            0,
+        );
+        ok(
+            &run(
+                &db,
+                &[
+                    "result",
+                    "add",
+                    "--as",
+                    "dr.a",
+                    "--nir",
+                    "2951099126111",
+                    "--nature",
+                    "ESTIMATION_MDT",
+                    "--grandeur",
+                    "HP10",
+                    "--from",
+                    "2025-02-01",
+                    "--to",
+                    "2025-02-28",
+                    "--dose-usv",
+                    "500",
+                    "--justification",
+                    "dosimètre perdu",
+                ],
+            ),
+            0,
+        );
+        assert_eq!(show("2025-02")["totaux"]["e_12_mois_usv"], 6_500);
+        let out = ok(
+            &run(
+                &db,
+                &[
+                    "pregnancy",
+                    "declare",
+                    "--as",
+                    "dr.a",
+                    "--nir",
+                    "2951099126111",
+                    "--date",
+                    "2025-02-01",
+                    "--justification",
+                    "j",
+                ],
+            ),
+            0,
+        );
+        assert!(out.contains("Grossesse"), "{out}");
+        // The employer may not write in a record at all.
+        ok(
+            &run(
+                &db,
+                &[
+                    "alert", "step", "--as", "rh.acme", "--id", &alert, "--statut", "ANNULEE",
+                    "--texte", "x",
+                ],
+            ),
+            1,
+        );
+        ok(&run(&db, &["journal", "verify"]), 0);
+    }
+}

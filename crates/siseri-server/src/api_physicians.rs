@@ -1,0 +1,292 @@
+//! Physicians' writes (api.md): results they enter, new versions, pregnancies, alert steps.
+//! Each is one transaction with its totals, alerts and journal entry
+//! (`siseri_import::physician`, shared with the command line).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use siseri_domain::codes::{Nature, Position, Quantity, ResultStatus};
+use siseri_domain::ids::Nir;
+use siseri_domain::result::ResultValues;
+use siseri_import::physician::{self, NewEntry, NewVersion, WriteError};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::caller::Caller;
+use crate::transmissions::sender_info;
+use crate::{ApiError, AppState};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(add_result))
+        .routes(routes!(add_version))
+        .routes(routes!(declare_pregnancy))
+        .routes(routes!(end_pregnancy))
+        .routes(routes!(alert_step))
+}
+
+/// The edge's answer to a write error.
+pub fn write_error(e: WriteError) -> ApiError {
+    match e {
+        WriteError::NotFound => ApiError::NotFound,
+        WriteError::Forbidden(m) => ApiError::Forbidden("ROLE_NON_AUTORISE", m),
+        WriteError::Invalid(m) => ApiError::BadRequest(m),
+        WriteError::Unprocessable(m) => ApiError::Unprocessable(m),
+        WriteError::Transition(m) => ApiError::Transition(m),
+        WriteError::Store(s) => ApiError::from(s),
+    }
+}
+
+fn nir(s: &str) -> Result<Nir, ApiError> {
+    Nir::parse(s.trim())
+        .map_err(|_| ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into()))
+}
+
+fn code<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
+    parse(v.trim()).ok_or_else(|| ApiError::BadRequest(format!("{field} : valeur inconnue « {} »", v.trim())))
+}
+
+/// A result entered by a physician.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EntryBody {
+    nature: String,
+    grandeur: String,
+    position: Option<String>,
+    date_debut: NaiveDate,
+    date_fin: NaiveDate,
+    statut: String,
+    dose_usv: Option<i64>,
+    justification: String,
+}
+
+/// What a write created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
+}
+
+/// Adds an estimate (`ESTIMATION_MDT`) or an internal dose to a worker's record.
+#[utoipa::path(
+    post,
+    path = "/api/v1/travailleurs/{nir}/resultats",
+    tag = "médecins",
+    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé")),
+    request_body = EntryBody,
+    responses(
+        (status = 200, description = "Résultat enregistré", body = Created),
+        (status = 400, description = "Valeur invalide", body = crate::error::ErrorBody),
+        (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody),
+        (status = 422, description = "Aucun rattachement à la date de fin", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn add_result(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(n): Path<String>,
+    Json(b): Json<EntryBody>,
+) -> Result<Json<Created>, ApiError> {
+    let nir = nir(&n)?;
+    let entry = NewEntry {
+        nature: code("nature", &b.nature, Nature::parse)?,
+        quantity: code("grandeur", &b.grandeur, Quantity::parse)?,
+        position: match b.position.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(code("position", p, Position::parse)?),
+        },
+        values: ResultValues {
+            date_debut: b.date_debut,
+            date_fin: b.date_fin,
+            statut: code("statut", &b.statut, ResultStatus::parse)?,
+            dose_usv: b.dose_usv,
+            seuil_usv: None,
+        },
+        justification: b.justification,
+    };
+    let sender = sender_info(state.store.as_ref(), &caller).await?;
+    let (id, reference) =
+        physician::add_result(state.store.as_ref(), &sender, &nir, &entry, state.clock.today())
+            .await
+            .map_err(write_error)?;
+    crate::notifications::sweep_now(state.store.as_ref()).await;
+    Ok(Json(Created {
+        id,
+        reference: Some(reference),
+    }))
+}
+
+/// A new version of a result.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct VersionBody {
+    statut: String,
+    dose_usv: Option<i64>,
+    date_debut: Option<NaiveDate>,
+    date_fin: Option<NaiveDate>,
+    justification: String,
+}
+
+/// Corrects, completes or cancels (`ANNULE`) a result: a new version, the old ones kept.
+#[utoipa::path(
+    post,
+    path = "/api/v1/resultats/{id}/versions",
+    tag = "médecins",
+    params(("id" = i64, Path, description = "Identifiant du résultat")),
+    request_body = VersionBody,
+    responses(
+        (status = 200, description = "Version enregistrée", body = Object),
+        (status = 400, description = "Valeur invalide", body = crate::error::ErrorBody),
+        (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn add_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<VersionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let v = NewVersion {
+        statut: code("statut", &b.statut, ResultStatus::parse)?,
+        dose_usv: b.dose_usv,
+        date_debut: b.date_debut,
+        date_fin: b.date_fin,
+        justification: b.justification,
+    };
+    let sender = sender_info(state.store.as_ref(), &caller).await?;
+    let version = physician::add_version(state.store.as_ref(), &sender, id, &v, state.clock.today())
+        .await
+        .map_err(write_error)?;
+    crate::notifications::sweep_now(state.store.as_ref()).await;
+    Ok(Json(json!({"id": id, "version": version})))
+}
+
+/// A pregnancy's declaration.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PregnancyBody {
+    date_declaration: NaiveDate,
+    justification: String,
+}
+
+/// Declares a pregnancy (the unborn child's limit applies from that date).
+#[utoipa::path(
+    post,
+    path = "/api/v1/travailleurs/{nir}/grossesses",
+    tag = "médecins",
+    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé")),
+    request_body = PregnancyBody,
+    responses(
+        (status = 200, description = "Grossesse déclarée", body = Created),
+        (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody),
+        (status = 422, description = "Travailleur qui n'est pas de sexe F", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn declare_pregnancy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(n): Path<String>,
+    Json(b): Json<PregnancyBody>,
+) -> Result<Json<Created>, ApiError> {
+    let nir = nir(&n)?;
+    let sender = sender_info(state.store.as_ref(), &caller).await?;
+    let id = physician::declare_pregnancy(
+        state.store.as_ref(),
+        &sender,
+        &nir,
+        b.date_declaration,
+        &b.justification,
+        state.clock.today(),
+    )
+    .await
+    .map_err(write_error)?;
+    crate::notifications::sweep_now(state.store.as_ref()).await;
+    Ok(Json(Created { id, reference: None }))
+}
+
+/// A pregnancy's end.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PregnancyEndBody {
+    date_fin: NaiveDate,
+    justification: String,
+}
+
+/// Declares the end of a pregnancy.
+#[utoipa::path(
+    post,
+    path = "/api/v1/grossesses/{id}/fin",
+    tag = "médecins",
+    params(("id" = i64, Path, description = "Identifiant de la grossesse")),
+    request_body = PregnancyEndBody,
+    responses(
+        (status = 200, description = "Fin enregistrée", body = Object),
+        (status = 404, description = "Inconnue ou non accessible", body = crate::error::ErrorBody),
+        (status = 409, description = "Déjà terminée", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn end_pregnancy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<PregnancyEndBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sender = sender_info(state.store.as_ref(), &caller).await?;
+    physician::end_pregnancy(
+        state.store.as_ref(),
+        &sender,
+        id,
+        b.date_fin,
+        &b.justification,
+        state.clock.today(),
+    )
+    .await
+    .map_err(write_error)?;
+    crate::notifications::sweep_now(state.store.as_ref()).await;
+    Ok(Json(json!({"id": id, "date_fin": b.date_fin})))
+}
+
+/// A step of an alert.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StepBody {
+    statut: String,
+    texte: String,
+}
+
+/// Moves an alert through its lifecycle (409 `TRANSITION_INVALIDE` otherwise).
+#[utoipa::path(
+    post,
+    path = "/api/v1/alertes/{id}/etapes",
+    tag = "médecins",
+    params(("id" = i64, Path, description = "Identifiant de l'alerte")),
+    request_body = StepBody,
+    responses(
+        (status = 200, description = "Nouveau statut", body = Object),
+        (status = 404, description = "Inconnue ou non accessible", body = crate::error::ErrorBody),
+        (status = 409, description = "TRANSITION_INVALIDE", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn alert_step(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(b): Json<StepBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let sender = sender_info(state.store.as_ref(), &caller).await?;
+    let status = physician::alert_step(
+        state.store.as_ref(),
+        &sender,
+        id,
+        &b.statut,
+        &b.texte,
+        state.clock.today(),
+    )
+    .await
+    .map_err(write_error)?;
+    Ok(Json(json!({"id": id, "statut": status})))
+}

@@ -1,0 +1,33 @@
+-- Notifications (rules.md §5): a persistent outbox of e-mails, delivered at least once, each
+-- with a stable Message-ID per alert and recipient (UNIQUE: enqueuing again adds nothing),
+-- and the in-app inbox of accounts. alert_id has no foreign key: alerts come later.
+
+CREATE TABLE outbox (
+    id              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    alert_id        BIGINT,
+    recipient_kind  TEXT NOT NULL CHECK (recipient_kind IN ('MDT', 'CRP', 'EMPLOYEUR', 'MINISTERE')),
+    account_id      BIGINT REFERENCES accounts (id),
+    email           TEXT NOT NULL,
+    message_id      TEXT NOT NULL UNIQUE,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    sent_at         TIMESTAMPTZ,
+    last_error      TEXT
+);
+CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX outbox_alert ON outbox (alert_id);
+
+CREATE TABLE inbox (
+    id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts (id),
+    alert_id   BIGINT,
+    message_id TEXT NOT NULL UNIQUE,
+    subject    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    read_at    TIMESTAMPTZ
+);
+CREATE INDEX inbox_account ON inbox (account_id, id);
