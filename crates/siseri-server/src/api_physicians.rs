@@ -26,6 +26,84 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(declare_pregnancy))
         .routes(routes!(end_pregnancy))
         .routes(routes!(alert_step))
+        .routes(routes!(inbox))
+        .routes(routes!(inbox_read))
+}
+
+/// An item of the in-app inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxItem {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerte: Option<i64>,
+    objet: String,
+    texte: String,
+    date: chrono::DateTime<chrono::Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lu_le: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The caller's inbox: the notices of alerts (the same texts as the e-mails), newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/moi/boite",
+    tag = "comptes",
+    responses(
+        (status = 200, description = "Les messages", body = Vec<InboxItem>),
+        (status = 401, description = "Non authentifié", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn inbox(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<InboxItem>>, ApiError> {
+    let rows = state
+        .store
+        .outbox()
+        .inbox_of(caller.account.id, false, 500)
+        .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| InboxItem {
+                id: r.id,
+                alerte: r.alert_id,
+                objet: r.subject,
+                texte: r.body,
+                date: r.created_at,
+                lu_le: r.read_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Marks an item of the caller's inbox as read.
+#[utoipa::path(
+    post,
+    path = "/api/v1/moi/boite/{id}/lu",
+    tag = "comptes",
+    params(("id" = i64, Path, description = "Identifiant du message")),
+    responses(
+        (status = 200, description = "Lu", body = Object),
+        (status = 404, description = "Inconnu", body = crate::error::ErrorBody)
+    ),
+    security(("jeton" = []))
+)]
+async fn inbox_read(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if state
+        .store
+        .outbox()
+        .mark_inbox_read(caller.account.id, id, chrono::Utc::now())
+        .await?
+    {
+        Ok(Json(json!({"id": id, "lu": true})))
+    } else {
+        Err(ApiError::NotFound)
+    }
 }
 
 /// The edge's answer to a write error.
@@ -41,12 +119,14 @@ pub fn write_error(e: WriteError) -> ApiError {
 }
 
 fn nir(s: &str) -> Result<Nir, ApiError> {
-    Nir::parse(s.trim())
-        .map_err(|_| ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into()))
+    Nir::parse(s.trim()).map_err(|_| {
+        ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into())
+    })
 }
 
 fn code<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiError> {
-    parse(v.trim()).ok_or_else(|| ApiError::BadRequest(format!("{field} : valeur inconnue « {} »", v.trim())))
+    parse(v.trim())
+        .ok_or_else(|| ApiError::BadRequest(format!("{field} : valeur inconnue « {} »", v.trim())))
 }
 
 /// A result entered by a physician.
@@ -109,10 +189,15 @@ async fn add_result(
         justification: b.justification,
     };
     let sender = sender_info(state.store.as_ref(), &caller).await?;
-    let (id, reference) =
-        physician::add_result(state.store.as_ref(), &sender, &nir, &entry, state.clock.today())
-            .await
-            .map_err(write_error)?;
+    let (id, reference) = physician::add_result(
+        state.store.as_ref(),
+        &sender,
+        &nir,
+        &entry,
+        state.clock.today(),
+    )
+    .await
+    .map_err(write_error)?;
     crate::notifications::sweep_now(state.store.as_ref()).await;
     Ok(Json(Created {
         id,
@@ -158,9 +243,10 @@ async fn add_version(
         justification: b.justification,
     };
     let sender = sender_info(state.store.as_ref(), &caller).await?;
-    let version = physician::add_version(state.store.as_ref(), &sender, id, &v, state.clock.today())
-        .await
-        .map_err(write_error)?;
+    let version =
+        physician::add_version(state.store.as_ref(), &sender, id, &v, state.clock.today())
+            .await
+            .map_err(write_error)?;
     crate::notifications::sweep_now(state.store.as_ref()).await;
     Ok(Json(json!({"id": id, "version": version})))
 }
@@ -205,7 +291,10 @@ async fn declare_pregnancy(
     .await
     .map_err(write_error)?;
     crate::notifications::sweep_now(state.store.as_ref()).await;
-    Ok(Json(Created { id, reference: None }))
+    Ok(Json(Created {
+        id,
+        reference: None,
+    }))
 }
 
 /// A pregnancy's end.
