@@ -243,7 +243,55 @@ pub async fn import(
         event,
     })
     .await?;
+    notify_superseded(store, &ctx.superseded, request.today).await?;
     Ok(report)
+}
+
+/// Tells the physicians following a worker (designated on one of his establishments today)
+/// that a version they wrote was superseded by the sending body's (exchange.md §4): an
+/// inbox item each, keyed so that it is added once.
+async fn notify_superseded(
+    store: &dyn Store,
+    superseded: &[(siseri_domain::Nir, i64, String)],
+    today: NaiveDate,
+) -> Result<(), StoreError> {
+    for (nir, result_id, reference) in superseded {
+        let Some(worker) = store.worker(nir).await? else { continue };
+        let version = store
+            .result(*result_id)
+            .await?
+            .and_then(|r| r.current().map(|c| c.version))
+            .unwrap_or(0);
+        let mut items = Vec::new();
+        for a in store.attachments(nir).await? {
+            for d in store.designations_on(&a.siret).await? {
+                if d.role != siseri_domain::worker::DesignationRole::Physician || !d.covers(today) {
+                    continue;
+                }
+                let Some(account) = store.account(&d.login).await? else { continue };
+                if items.iter().any(|i: &siseri_storage::NewInboxItem| i.account_id == account.id) {
+                    continue;
+                }
+                items.push(siseri_storage::NewInboxItem {
+                    account_id: account.id,
+                    alert_id: None,
+                    message_id: format!("<version-{result_id}-{version}-{}@siseri>", account.id),
+                    subject: format!("Résultat {reference} remplacé par l'organisme de dosimétrie"),
+                    body: format!(
+                        "Le résultat {reference} de {} {} (NIR {}), dont la version en vigueur \
+                         avait été écrite par un médecin, a été remplacé par une nouvelle version \
+                         (version {version}) envoyée par l'organisme de dosimétrie. Consultez le \
+                         dossier pour en voir l'historique.",
+                        worker.prenom, worker.nom, worker.nir
+                    ),
+                });
+            }
+        }
+        if !items.is_empty() {
+            store.outbox().add_inbox_items(&items, Utc::now()).await?;
+        }
+    }
+    Ok(())
 }
 
 fn transmission_event(sender: &SenderInfo, request: &Request, report: &Report) -> JournalEvent {

@@ -38,6 +38,8 @@ pub struct Ctx {
     pub(crate) lines: Vec<ReportLine>,
     /// Monthly sums to add at the end of the chunk.
     pub(crate) monthly: HashMap<(i64, Month, Series), (i64, i64)>,
+    /// Physicians' versions superseded by the sender's: (worker, result id, reference).
+    pub(crate) superseded: Vec<(Nir, i64, String)>,
     /// Alerts raised so far: (alert id, worker id), to notify once committed.
     pub(crate) raised: Vec<(i64, i64)>,
     /// Resolving a held line: its sender's rights were checked when it was received, and its
@@ -66,6 +68,7 @@ impl Ctx {
             monthly: HashMap::new(),
             resolving: false,
             raised: Vec::new(),
+            superseded: Vec::new(),
         }
     }
 

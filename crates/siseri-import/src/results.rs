@@ -158,6 +158,11 @@ pub(crate) async fn chunk(
                 );
             } else {
                 correction_of = e.current().map(|c| (e.id, c.version));
+                // A physician's version (they always carry a justification) superseded by
+                // the body's: the physicians following the worker are told.
+                if e.current().is_some_and(|c| c.justification.is_some()) && !ctx.resolving {
+                    ctx.superseded.push((e.nir.clone(), e.id, e.reference.as_str().to_owned()));
+                }
             }
         }
 

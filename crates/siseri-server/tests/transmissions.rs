@@ -821,6 +821,18 @@ async fn physicians_write_through_the_api() {
             .map(|a| a["limite"].as_str().unwrap())
             .collect();
         assert!(kinds.contains(&"ENFANT_A_NAITRE"), "{kinds:?}");
+
+        // The body corrects the result the physician cancelled: the physician is told.
+        let fix = format!(
+            "{HEADER}\n{}C\n",
+            line("P-1", "Dupont", "2").replace("31/03/2025", "31/01/2025")
+        );
+        let (_, report) = env
+            .send(&env.body, "format=resultats", "text/csv", fix)
+            .await;
+        assert_eq!(report["totals"]["accepted"], 1, "{report}");
+        let (_, text) = env.get(&dr, "/api/v1/moi/boite").await;
+        assert!(text.contains("remplacé par l'organisme"), "{text}");
         siseri_storage::journal::verify(env.db.store.as_ref())
             .await
             .unwrap()
