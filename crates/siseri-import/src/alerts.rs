@@ -350,7 +350,9 @@ pub async fn recompute(
             let (Some(v), Some(w)) = (r.current(), by_nir.get(&r.nir)) else {
                 continue;
             };
-            if let Some(c) = siseri_domain::totals::contribution(r.nature, r.quantity, r.position, &v.values) {
+            if let Some(c) =
+                siseri_domain::totals::contribution(r.nature, r.quantity, r.position, &v.values)
+            {
                 for (i, (s, d)) in c.doses.iter().enumerate() {
                     let e = sums.entry((*w, c.month, *s)).or_insert((0, 0));
                     e.0 += d;
@@ -365,7 +367,9 @@ pub async fn recompute(
             .collect();
         rows.sort_unstable_by_key(|(w, m, s, _, _)| (*w, *m, *s));
         tx.add_monthly(&rows).await?;
-        out.raised += consolidate(tx.as_mut(), &facts, Month::of(today)).await?.len();
+        out.raised += consolidate(tx.as_mut(), &facts, Month::of(today))
+            .await?
+            .len();
         out.workers += facts.len();
         let mut event = siseri_domain::journal::JournalEvent::new(
             chrono::Utc::now(),
@@ -373,7 +377,10 @@ pub async fn recompute(
             "ECRITURE",
             "RECALCUL",
         );
-        event.detail = Some(format!("recalcul des totaux et alertes de {} travailleurs", facts.len()));
+        event.detail = Some(format!(
+            "recalcul des totaux et alertes de {} travailleurs",
+            facts.len()
+        ));
         tx.finish(siseri_storage::TransmissionEnd {
             report: String::new(),
             file_sha256: String::new(),

@@ -256,7 +256,9 @@ async fn notify_superseded(
     today: NaiveDate,
 ) -> Result<(), StoreError> {
     for (nir, result_id, reference) in superseded {
-        let Some(worker) = store.worker(nir).await? else { continue };
+        let Some(worker) = store.worker(nir).await? else {
+            continue;
+        };
         let version = store
             .result(*result_id)
             .await?
@@ -268,8 +270,13 @@ async fn notify_superseded(
                 if d.role != siseri_domain::worker::DesignationRole::Physician || !d.covers(today) {
                     continue;
                 }
-                let Some(account) = store.account(&d.login).await? else { continue };
-                if items.iter().any(|i: &siseri_storage::NewInboxItem| i.account_id == account.id) {
+                let Some(account) = store.account(&d.login).await? else {
+                    continue;
+                };
+                if items
+                    .iter()
+                    .any(|i: &siseri_storage::NewInboxItem| i.account_id == account.id)
+                {
                     continue;
                 }
                 items.push(siseri_storage::NewInboxItem {

@@ -129,6 +129,45 @@ impl Ctx {
     }
 }
 
+/// The people a chunk's lines name: workers by NIR and their attachments.
+pub(crate) type People = (
+    HashMap<Nir, Worker>,
+    HashMap<Nir, Vec<siseri_domain::worker::Attachment>>,
+);
+
+/// The lookups every chunk starts with, one query each: the establishments of its SIRETs
+/// (cached across chunks), then the workers of its NIRs (or the one a queue resolution
+/// forces) with their attachments.
+pub(crate) async fn lookup_people(
+    ctx: &mut Ctx,
+    tx: &mut dyn ImportTx,
+    keys: &[&siseri_exchange::formats::Keys],
+    forced: Option<&Worker>,
+) -> Result<People, StoreError> {
+    let sirets: BTreeSet<Siret> = keys.iter().filter_map(|k| k.siret.clone()).collect();
+    ctx.load_establishments(tx, sirets.iter()).await?;
+    let nirs: Vec<Nir> = match forced {
+        Some(w) => vec![w.nir.clone()],
+        None => keys
+            .iter()
+            .filter_map(|k| k.nir.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    let workers = tx
+        .workers(&nirs)
+        .await?
+        .into_iter()
+        .map(|w| (w.nir.clone(), w))
+        .collect();
+    let mut attachments: HashMap<Nir, Vec<siseri_domain::worker::Attachment>> = HashMap::new();
+    for a in tx.attachments(&nirs).await? {
+        attachments.entry(a.nir.clone()).or_default().push(a);
+    }
+    Ok((workers, attachments))
+}
+
 /// Lines of one chunk still to write: outcomes and holds.
 #[derive(Debug, Default)]
 pub(crate) struct Outcomes {

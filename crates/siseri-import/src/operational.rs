@@ -1,11 +1,10 @@
 //! The registry's checks and writes of `dosimetrie-operationnelle` lines (exchange.md §3).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use siseri_domain::access::{WriteAction, can_write};
 use siseri_domain::result::{OperationalReading, ReadingKey};
-use siseri_domain::worker::{Attachment, Worker};
-use siseri_domain::{Nir, Siret};
+use siseri_domain::worker::Worker;
 use siseri_exchange::formats::Checked;
 use siseri_exchange::formats::operational::{COLUMNS, OperationalLine};
 use siseri_exchange::records::{LineCode, LineStatus};
@@ -32,33 +31,11 @@ pub(crate) async fn chunk(
             _ => None,
         })
         .collect();
-    let mut sirets: BTreeSet<Siret> = lines
-        .iter()
-        .filter_map(|(c, _)| c.keys.siret.clone())
-        .collect();
-    if let Some(s) = &ctx.site_inb {
-        sirets.insert(s.clone());
+    if let Some(site) = ctx.site_inb.clone() {
+        ctx.load_establishments(tx, std::iter::once(&site)).await?;
     }
-    ctx.load_establishments(tx, sirets.iter()).await?;
-    let nirs: Vec<Nir> = match forced {
-        Some(w) => vec![w.nir.clone()],
-        None => lines
-            .iter()
-            .filter_map(|(c, _)| c.keys.nir.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
-    let workers: HashMap<Nir, Worker> = tx
-        .workers(&nirs)
-        .await?
-        .into_iter()
-        .map(|w| (w.nir.clone(), w))
-        .collect();
-    let mut attachments: HashMap<Nir, Vec<Attachment>> = HashMap::new();
-    for a in tx.attachments(&nirs).await? {
-        attachments.entry(a.nir.clone()).or_default().push(a);
-    }
+    let keys: Vec<&siseri_exchange::formats::Keys> = lines.iter().map(|(c, _)| &c.keys).collect();
+    let (workers, attachments) = crate::lines::lookup_people(ctx, tx, &keys, forced).await?;
     let starts: Vec<_> = lines
         .iter()
         .filter_map(|(c, _)| c.value.as_ref().map(|v| v.key.debut_port))

@@ -106,8 +106,7 @@ fn justified(text: &str) -> Result<String, WriteError> {
     }
     if t.chars().count() > 2000 || t.chars().any(|c| c.is_control() && c != '\n') {
         return Err(WriteError::Invalid(
-            "justification : texte de 2000 caractères au plus, sans caractère de contrôle"
-                .into(),
+            "justification : texte de 2000 caractères au plus, sans caractère de contrôle".into(),
         ));
     }
     Ok(t.to_owned())
@@ -142,7 +141,12 @@ fn check_values(v: &ResultValues, today: NaiveDate) -> Result<(), WriteError> {
 }
 
 fn event(sender: &SenderInfo, data_kind: &str, detail: String) -> JournalEvent {
-    let mut e = JournalEvent::new(Utc::now(), &sender.account.spec.login, "ECRITURE", data_kind);
+    let mut e = JournalEvent::new(
+        Utc::now(),
+        &sender.account.spec.login,
+        "ECRITURE",
+        data_kind,
+    );
     e.role = Some(sender.account.spec.role.code().to_owned());
     e.detail = Some(detail);
     e
@@ -192,7 +196,12 @@ pub async fn add_result(
     physician_role(sender)?;
     let worker = store.worker(nir).await?.ok_or(WriteError::NotFound)?;
     let attachments = store.attachments(nir).await?;
-    if !can_write(&sender.person, Some(&facts(nir, &attachments)), &WriteAction::AddResult, today) {
+    if !can_write(
+        &sender.person,
+        Some(&facts(nir, &attachments)),
+        &WriteAction::AddResult,
+        today,
+    ) {
         return Err(WriteError::NotFound);
     }
     let rpps = sender
@@ -230,7 +239,12 @@ pub async fn add_result(
     let justification = justified(&entry.justification)?;
     // The establishment: an attachment in force at DATE_FIN, preferably one the physician
     // is designated on.
-    let mine: Vec<&Siret> = sender.person.designations.iter().map(|d| &d.siret).collect();
+    let mine: Vec<&Siret> = sender
+        .person
+        .designations
+        .iter()
+        .map(|d| &d.siret)
+        .collect();
     let in_force: Vec<&Attachment> = attachments
         .iter()
         .filter(|a| a.current().is_some_and(|t| t.covers(entry.values.date_fin)))
@@ -252,7 +266,9 @@ pub async fn add_result(
         now.timestamp_subsec_micros()
     ))
     .map_err(|_| WriteError::Invalid("référence".into()))?;
-    let mut tx = store.begin_import(None, &sender.account.spec.login, now).await?;
+    let mut tx = store
+        .begin_import(None, &sender.account.spec.login, now)
+        .await?;
     let done = tx
         .apply(&[WriteOp::AddResult {
             sender: Sender::Physician(rpps),
@@ -270,7 +286,11 @@ pub async fn add_result(
     if let Some(c) = contribution(entry.nature, entry.quantity, entry.position, &entry.values) {
         add_monthly(tx.as_mut(), worker.id, &c, 1).await?;
     }
-    let e = event(sender, "RESULTAT", format!("résultat {id} ({})", entry.nature));
+    let e = event(
+        sender,
+        "RESULTAT",
+        format!("résultat {id} ({})", entry.nature),
+    );
     finish(tx, &worker, &attachments, e, today).await?;
     Ok((id, reference.as_str().to_owned()))
 }
@@ -315,7 +335,10 @@ pub async fn add_version(
     ) {
         return Err(WriteError::NotFound);
     }
-    let worker = store.worker(&result.nir).await?.ok_or(WriteError::NotFound)?;
+    let worker = store
+        .worker(&result.nir)
+        .await?
+        .ok_or(WriteError::NotFound)?;
     let current = result.current().ok_or(WriteError::NotFound)?;
     let values = ResultValues {
         date_debut: v.date_debut.unwrap_or(current.values.date_debut),
@@ -336,7 +359,12 @@ pub async fn add_version(
         justification: Some(justification),
     }])
     .await?;
-    let old = contribution(result.nature, result.quantity, result.position, &current.values);
+    let old = contribution(
+        result.nature,
+        result.quantity,
+        result.position,
+        &current.values,
+    );
     let new = contribution(result.nature, result.quantity, result.position, &values);
     if let Some(c) = &old {
         add_monthly(tx.as_mut(), worker.id, c, -1).await?;
@@ -347,7 +375,11 @@ pub async fn add_version(
     let e = event(
         sender,
         "RESULTAT",
-        format!("résultat {id} : version {} ({})", current.version + 1, values.statut),
+        format!(
+            "résultat {id} : version {} ({})",
+            current.version + 1,
+            values.statut
+        ),
     );
     finish(tx, &worker, &attachments, e, today).await?;
     Ok(current.version + 1)
@@ -368,7 +400,12 @@ pub async fn declare_pregnancy(
     physician_role(sender)?;
     let worker = store.worker(nir).await?.ok_or(WriteError::NotFound)?;
     let attachments = store.attachments(nir).await?;
-    if !can_write(&sender.person, Some(&facts(nir, &attachments)), &WriteAction::Pregnancy, today) {
+    if !can_write(
+        &sender.person,
+        Some(&facts(nir, &attachments)),
+        &WriteAction::Pregnancy,
+        today,
+    ) {
         return Err(WriteError::NotFound);
     }
     if worker.sexe != Sex::F {
@@ -393,7 +430,11 @@ pub async fn declare_pregnancy(
         })])
         .await?;
     let id = done.first().map_or(0, |(id, _)| *id);
-    let e = event(sender, "GROSSESSE", format!("déclaration de grossesse {id}"));
+    let e = event(
+        sender,
+        "GROSSESSE",
+        format!("déclaration de grossesse {id}"),
+    );
     finish(tx, &worker, &attachments, e, today).await?;
     Ok(id)
 }
@@ -448,7 +489,11 @@ pub async fn end_pregnancy(
         StoreError::Conflict(m) => WriteError::Transition(m),
         other => WriteError::Store(other),
     })?;
-    let e = event(sender, "GROSSESSE", format!("fin de grossesse {id} : {justification}"));
+    let e = event(
+        sender,
+        "GROSSESSE",
+        format!("fin de grossesse {id} : {justification}"),
+    );
     finish(tx, &worker, &attachments, e, today).await
 }
 
@@ -483,8 +528,9 @@ pub async fn alert_step(
         return Err(WriteError::NotFound);
     }
     let text = justified(text).map_err(|_| WriteError::Invalid("texte : obligatoire".into()))?;
-    let from = AlertStatus::parse(&alert.status)
-        .ok_or_else(|| WriteError::Store(StoreError::Corrupt(format!("statut « {} »", alert.status))))?;
+    let from = AlertStatus::parse(&alert.status).ok_or_else(|| {
+        WriteError::Store(StoreError::Corrupt(format!("statut « {} »", alert.status)))
+    })?;
     let actor = AlertActor::of_role(sender.account.spec.role).ok_or(WriteError::Forbidden(
         "seuls le médecin du travail et ses délégués font avancer une alerte",
     ))?;
@@ -509,7 +555,11 @@ pub async fn alert_step(
         StoreError::Conflict(m) => WriteError::Transition(m),
         other => WriteError::Store(other),
     })?;
-    let mut e = event(sender, "ALERTE", format!("alerte {id} : {} → {}", alert.status, next.code()));
+    let mut e = event(
+        sender,
+        "ALERTE",
+        format!("alerte {id} : {} → {}", alert.status, next.code()),
+    );
     e.worker_ids = vec![worker.id];
     tx.finish(TransmissionEnd {
         report: String::new(),

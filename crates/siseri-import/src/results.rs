@@ -3,12 +3,12 @@
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::NaiveDate;
+use siseri_domain::Nir;
 use siseri_domain::access::{WriteAction, can_write};
 use siseri_domain::codes::{Classification, Position};
 use siseri_domain::result::{DoseResult, Reference, ResultVersion};
 use siseri_domain::totals::{Month, Series, contribution};
 use siseri_domain::worker::{Attachment, NewWorker, Worker};
-use siseri_domain::{Nir, Siret};
 use siseri_exchange::formats::results::{COLUMNS, ResultLine};
 use siseri_exchange::records::{LineCode, LineStatus};
 use siseri_storage::{ImportTx, NewResultRow, StoreError, WriteOp};
@@ -37,30 +37,8 @@ pub(crate) async fn chunk(
         .collect();
 
     // One lookup per kind of data for the whole chunk.
-    let sirets: BTreeSet<Siret> = lines
-        .iter()
-        .filter_map(|(c, _)| c.keys.siret.clone())
-        .collect();
-    ctx.load_establishments(tx, sirets.iter()).await?;
-    let nirs: Vec<Nir> = match forced {
-        Some(w) => vec![w.nir.clone()],
-        None => lines
-            .iter()
-            .filter_map(|(c, _)| c.keys.nir.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
-    let mut workers: HashMap<Nir, Worker> = tx
-        .workers(&nirs)
-        .await?
-        .into_iter()
-        .map(|w| (w.nir.clone(), w))
-        .collect();
-    let mut attachments: HashMap<Nir, Vec<Attachment>> = HashMap::new();
-    for a in tx.attachments(&nirs).await? {
-        attachments.entry(a.nir.clone()).or_default().push(a);
-    }
+    let keys: Vec<&siseri_exchange::formats::Keys> = lines.iter().map(|(c, _)| &c.keys).collect();
+    let (mut workers, attachments) = crate::lines::lookup_people(ctx, tx, &keys, forced).await?;
     let references: Vec<Reference> = lines
         .iter()
         .filter_map(|(c, _)| c.keys.reference.clone())
@@ -161,7 +139,8 @@ pub(crate) async fn chunk(
                 // A physician's version (they always carry a justification) superseded by
                 // the body's: the physicians following the worker are told.
                 if e.current().is_some_and(|c| c.justification.is_some()) && !ctx.resolving {
-                    ctx.superseded.push((e.nir.clone(), e.id, e.reference.as_str().to_owned()));
+                    ctx.superseded
+                        .push((e.nir.clone(), e.id, e.reference.as_str().to_owned()));
                 }
             }
         }

@@ -171,7 +171,10 @@ fn read_all(
             let bytes = std::mem::take(&mut tee.borrow_mut().pending);
             let chunk = std::mem::replace(&mut lines, Vec::with_capacity(CHUNK));
             if tx.blocking_send(Message::Chunk(chunk, bytes)).is_err() {
-                return Err((ReadError::Io(io::Error::other("import abandonné")), Vec::new()));
+                return Err((
+                    ReadError::Io(io::Error::other("import abandonné")),
+                    Vec::new(),
+                ));
             }
         }
         if end {

@@ -1,10 +1,8 @@
 //! The registry's checks and writes of `travailleurs` lines (exchange.md §2).
 
-use std::collections::{BTreeSet, HashMap};
-
 use siseri_domain::access::{WriteAction, can_write};
 use siseri_domain::worker::{Attachment, AttachmentVersion, Worker};
-use siseri_domain::{Nir, Siret};
+
 use siseri_exchange::formats::Checked;
 use siseri_exchange::formats::workers::{COLUMNS, WorkerLine};
 use siseri_exchange::records::{LineCode, LineStatus};
@@ -28,30 +26,9 @@ pub(crate) async fn chunk(
             _ => None,
         })
         .collect();
-    let sirets: BTreeSet<Siret> = lines
-        .iter()
-        .filter_map(|(c, _)| c.keys.siret.clone())
-        .collect();
-    ctx.load_establishments(tx, sirets.iter()).await?;
-    let nirs: Vec<Nir> = match forced {
-        Some(w) => vec![w.nir.clone()],
-        None => lines
-            .iter()
-            .filter_map(|(c, _)| c.keys.nir.clone())
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
-    let mut workers: HashMap<Nir, Worker> = tx
-        .workers(&nirs)
-        .await?
-        .into_iter()
-        .map(|w| (w.nir.clone(), w))
-        .collect();
-    let mut attachments: HashMap<Nir, Vec<Attachment>> = HashMap::new();
-    for a in tx.attachments(&nirs).await? {
-        attachments.entry(a.nir.clone()).or_default().push(a);
-    }
+    let keys: Vec<&siseri_exchange::formats::Keys> = lines.iter().map(|(c, _)| &c.keys).collect();
+    let (mut workers, mut attachments) =
+        crate::lines::lookup_people(ctx, tx, &keys, forced).await?;
 
     let mut out = Outcomes::default();
     for (checked, raw) in lines {
