@@ -450,7 +450,16 @@ pub async fn read_worker_at(
                         .collect(),
                 );
             }
-            rec.totaux = totals(&results, &d.totals, au);
+            rec.totaux = match &d.totals {
+                // The registry's monthly sums, kept by every write (rules.md §3)...
+                ReadDecision::Full | ReadDecision::TotalsWithoutDetail => {
+                    let rows = store.monthly_doses(nir).await?;
+                    Some(MonthlySums::from_rows(rows).totals_at(au))
+                }
+                // ...except for an advisor, whose totals cover his periods only: those are
+                // summed from the results of his periods.
+                other => totals(&results, other, au),
+            };
             if matches!(d.alerts, ReadDecision::Full | ReadDecision::FactOnly) {
                 let alerts = store.alerts(w.id).await?;
                 rec.alertes = Some(alerts.iter().filter_map(|a| alert_view(a, &d.alerts)).collect());
