@@ -348,7 +348,10 @@ fn indicators(
             sums.add_contribution(&c);
         }
         if siseri_domain::indicators::feeds_reference_hp10(r.nature, r.quantity) {
-            reference.push(((Month::of(v.values.date_fin), r.siret.clone()), v.values.counted_usv()));
+            reference.push((
+                (Month::of(v.values.date_fin), r.siret.clone()),
+                v.values.counted_usv(),
+            ));
         }
     }
     let operational: Vec<((Month, Siret), i64)> = readings
@@ -356,11 +359,17 @@ fn indicators(
         .filter(|r| r.key.type_mesure == siseri_domain::codes::OperationalQuantity::Hp10Photon)
         .filter_map(|r| {
             let (_, v) = r.versions.last()?;
-            Some(((Month::of(r.key.fin_port.date()), r.key.siret.clone()), v.dose_usv))
+            Some((
+                (Month::of(r.key.fin_port.date()), r.key.siret.clone()),
+                v.dose_usv,
+            ))
         })
         .collect();
     let mut out = Vec::new();
-    let terms: Vec<_> = attachments.iter().filter_map(|a| a.current().cloned()).collect();
+    let terms: Vec<_> = attachments
+        .iter()
+        .filter_map(|a| a.current().cloned())
+        .collect();
     if let (Some(first), Some(last)) = (sums.first_month(), sums.last_month()) {
         let range = MonthRange::new(first, last.plus(11));
         for m in siseri_domain::limits::classification_review_months(&terms, &sums, range) {
@@ -462,7 +471,12 @@ pub async fn read_worker_at(
             };
             if matches!(d.alerts, ReadDecision::Full | ReadDecision::FactOnly) {
                 let alerts = store.alerts(w.id).await?;
-                rec.alertes = Some(alerts.iter().filter_map(|a| alert_view(a, &d.alerts)).collect());
+                rec.alertes = Some(
+                    alerts
+                        .iter()
+                        .filter_map(|a| alert_view(a, &d.alerts))
+                        .collect(),
+                );
             }
             rec.indicateurs = indicators(&results, &readings, &attachments, &d.indicators);
             Ok(rec)

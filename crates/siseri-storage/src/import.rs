@@ -290,29 +290,6 @@ impl Cell {
     }
 }
 
-/// `INSERT INTO table (columns) VALUES ($1, …), (…)` for `rows` rows, then `suffix`.
-pub(crate) fn multi_row_insert(table: &str, columns: &[&str], rows: usize, suffix: &str) -> String {
-    use std::fmt::Write;
-    let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
-    let mut n = 0;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..columns.len() {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            let _ = write!(sql, "${n}");
-        }
-        sql.push(')');
-    }
-    sql.push_str(suffix);
-    sql
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,13 +303,5 @@ mod tests {
         s.push('|');
         Cell::Int(-3).copy_text(&mut s);
         assert_eq!(s, "a\\tb\\\\c\\nd|\\N|-3");
-    }
-
-    #[test]
-    fn multi_row_insert_numbers_every_parameter() {
-        assert_eq!(
-            multi_row_insert("t", &["a", "b"], 2, " ON CONFLICT DO NOTHING"),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING"
-        );
     }
 }

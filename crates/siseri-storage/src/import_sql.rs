@@ -58,6 +58,7 @@ macro_rules! sql_import {
                 } else {
                     self.begin_write().await?
                 };
+                $store::plan_for_keys(&mut tx).await?;
                 let transmission_id = match t {
                     None => None,
                     Some(t) => {

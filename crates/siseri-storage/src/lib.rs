@@ -27,8 +27,8 @@ pub mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use auth::{DelegationRow, GrantRow, LoginState, SessionRow, TokenRow};
 pub use alerts::{AlertRow, AlertStepRow, AlertsTx, PregnancyRow};
+pub use auth::{DelegationRow, GrantRow, LoginState, SessionRow, TokenRow};
 pub use batch::{AlertOp, BatchOutcome, NewTransmission, WriteBatch, WriteOp};
 pub use error::StoreError;
 pub use import::{

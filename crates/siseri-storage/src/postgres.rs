@@ -174,7 +174,9 @@ impl PostgresStore {
                         .get(i)
                         .ok_or_else(|| StoreError::Conflict(format!("colonne {name} absente")))?;
                     if !array.push(cell) {
-                        return Err(StoreError::Conflict(format!("colonne {name} : types mêlés")));
+                        return Err(StoreError::Conflict(format!(
+                            "colonne {name} : types mêlés"
+                        )));
                     }
                 }
                 arrays.push(array);
@@ -222,6 +224,27 @@ impl PostgresStore {
             .fetch_all(&mut **tx)
             .await?;
         found.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    /// Tells the planner, for this transaction only, what an import does: it looks rows up
+    /// by key, a chunk at a time, while its own rows grow the tables.
+    ///
+    /// Inside the transaction the tables have no statistics of those rows (nothing analysed,
+    /// and autovacuum cannot see them), and a prepared statement's generic plan is costed
+    /// once, early, while they are small. Left to itself the planner then chose, for lookups
+    /// such as `worker_id IN (…)`, a sequential scan of the whole table hashed against the
+    /// chunk's keys, and kept that plan while the table grew: each chunk read everything the
+    /// import had written so far, time quadratic in the file's size. Without sequential
+    /// scans, hash joins and merge joins, the only plans left are index lookups per key
+    /// (a table without a usable index is still read sequentially: it is the only way).
+    pub(crate) async fn plan_for_keys(tx: &mut Tx<'static>) -> Result<(), StoreError> {
+        sqlx::raw_sql(
+            "SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; \
+             SET LOCAL enable_mergejoin = off",
+        )
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
     }
 
     /// Imports run one at a time (an advisory lock held until the transaction ends), so that

@@ -85,6 +85,17 @@ fn anonymous_multi_row_insert(table: &str, columns: &[&str], rows: usize, suffix
     sql
 }
 
+#[cfg(test)]
+mod multi_row_tests {
+    #[test]
+    fn multi_row_insert_has_anonymous_parameters() {
+        assert_eq!(
+            super::anonymous_multi_row_insert("t", &["a", "b"], 2, " ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?) ON CONFLICT DO NOTHING"
+        );
+    }
+}
+
 impl SqliteStore {
     /// Multi-row INSERTs: one statement per [`ROWS_PER_INSERT`] rows.
     pub(crate) async fn insert_rows(
@@ -140,10 +151,21 @@ impl SqliteStore {
         Ok((1..=n as i64).map(|i| m + i).collect())
     }
 
+    /// Nothing to do: SQLite plans from its indexes, not from statistics that the import's
+    /// own rows would make stale (see the PostgreSQL adapter).
+    pub(crate) async fn plan_for_keys(_tx: &mut Tx<'static>) -> Result<(), StoreError> {
+        Ok(())
+    }
+
     /// SQLite serialises every write already (the import takes the lock at its start).
     pub(crate) async fn serialize_imports(_tx: &mut Tx<'static>) -> Result<(), StoreError> {
         Ok(())
     }
 }
-crate::alerts_sql::sql_alerts!(SqliteStore, SqliteImport, SqliteRow, "SELECT value FROM json_each($1)");
+crate::alerts_sql::sql_alerts!(
+    SqliteStore,
+    SqliteImport,
+    SqliteRow,
+    "SELECT value FROM json_each($1)"
+);
 crate::outbox_sql::sql_outbox!(SqliteStore, sqlx::sqlite::SqliteRow);

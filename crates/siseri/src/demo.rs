@@ -38,8 +38,7 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
         eprintln!("{summary}");
         // The demo writes results directly: build their monthly sums and alerts as an
         // import would have.
-        let done = siseri_import::alerts::recompute(store.as_ref(), "demo", clock.today())
-            .await?;
+        let done = siseri_import::alerts::recompute(store.as_ref(), "demo", clock.today()).await?;
         eprintln!(
             "Totaux et alertes calculés pour {} travailleurs ({} alertes).",
             done.workers, done.raised

@@ -156,7 +156,8 @@ fn date(field: &str, s: &str) -> Result<NaiveDate, CliError> {
 }
 
 fn code<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>) -> Result<T, CliError> {
-    parse(v.trim()).ok_or_else(|| CliError::Refused(format!("{field} : valeur inconnue « {} »", v.trim())))
+    parse(v.trim())
+        .ok_or_else(|| CliError::Refused(format!("{field} : valeur inconnue « {} »", v.trim())))
 }
 
 fn refused(e: WriteError) -> CliError {

@@ -96,7 +96,9 @@ fn start_notifications(store: Arc<dyn Store>, config: siseri_notify::NotifyConfi
         Some(smtp) => {
             siseri_notify::spawn_delivery(store, smtp, std::time::Duration::from_secs(30));
         }
-        None => tracing::warn!("SISERI_SMTP_HOST absent : notifications gardées en file et boîte de réception seulement"),
+        None => tracing::warn!(
+            "SISERI_SMTP_HOST absent : notifications gardées en file et boîte de réception seulement"
+        ),
     }
 }
 
