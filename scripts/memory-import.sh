@@ -53,11 +53,14 @@ cargo build --release --quiet
 bin="$PWD/target/release/siseri"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/siseri-memory.XXXXXX")
-databases=()
 cleanup() {
-  for db in "${databases[@]}"; do
-    psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-  done
+  # The databases this run created (fresh_database runs in a subshell: found by name).
+  if [[ " $engines " == *" postgres "* ]]; then
+    psql "$server" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'siseri\_mem\_$$\_%'" 2>/dev/null |
+      while read -r db; do
+        psql "$server" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+      done
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -95,7 +98,6 @@ fresh_database() { # engine size tag → URL
       local name="siseri_mem_$$_$2_$3"
       psql "$server" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
       psql "$server" -qc "CREATE DATABASE $name" >/dev/null
-      databases+=("$name")
       local base="${server%%\?*}" scheme="${server%%://*}://"
       local rest="${base#"$scheme"}"
       echo "$scheme${rest%%/*}/$name"
