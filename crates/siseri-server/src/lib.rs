@@ -16,7 +16,7 @@ pub mod federation;
 mod login;
 pub mod notifications;
 pub mod oidc;
-mod pages;
+pub mod pages;
 pub mod records;
 mod state;
 pub mod transmissions;
@@ -74,7 +74,8 @@ async fn same_origin_writes(
 }
 
 /// Every request gets a 1 MiB body limit and a 30-second timeout (api.md), except the
-/// upload of a transmission (2 GiB, counted by its handler; no timeout).
+/// upload of a transmission, by the API or by the page (2 GiB, counted by its handler;
+/// no timeout).
 async fn limits(
     request: axum::extract::Request,
     next: axum::middleware::Next,
@@ -82,7 +83,8 @@ async fn limits(
     use axum::response::IntoResponse;
     const MAX: usize = 1024 * 1024;
     if request.method() == axum::http::Method::POST
-        && request.uri().path() == transmissions::UPLOAD_PATH
+        && (request.uri().path() == transmissions::UPLOAD_PATH
+            || request.uri().path() == pages::PAGE_UPLOAD_PATH)
     {
         return next.run(request).await;
     }

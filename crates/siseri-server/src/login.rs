@@ -126,6 +126,7 @@ pub(crate) const CODE_FIELD: [Field; 1] = [Field {
 #[derive(Template, WebTemplate)]
 #[template(path = "form_page.html")]
 pub struct FormPage {
+    pub(crate) layout: crate::pages::Layout,
     pub(crate) title: &'static str,
     pub(crate) error: Option<String>,
     pub(crate) info: Option<String>,
@@ -142,6 +143,7 @@ pub struct FormPage {
 impl FormPage {
     pub(crate) fn new(title: &'static str) -> Self {
         FormPage {
+            layout: crate::pages::Layout::anonymous(),
             title,
             error: None,
             info: None,
@@ -568,8 +570,33 @@ async fn totp_setup(
     Ok(page.into_response())
 }
 
+/// The cookie holding an inspector's stated mission reference (the pages' equivalent
+/// of the API's `X-Mission` header).
+pub const MISSION_COOKIE: &str = "siseri_mission";
+
 /// A caller of the pages: redirected to the login page rather than answered 401.
+#[derive(Debug, Clone)]
 pub struct PageCaller(pub Caller);
+
+async fn page_caller(parts: &Parts, state: &AppState) -> Result<PageCaller, ApiError> {
+    let mut c = authenticate(state.store.as_ref(), &parts.headers, &parts.method, false).await?;
+    if c.mission.is_none() {
+        c.mission = cookie(&parts.headers, MISSION_COOKIE)
+            .map(|m| crate::pages::paging::decode(m).trim().to_string())
+            .filter(|m| !m.is_empty() && m.chars().count() <= 100);
+    }
+    Ok(PageCaller(c))
+}
+
+impl axum::extract::OptionalFromRequestParts<AppState> for PageCaller {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(page_caller(parts, state).await.ok())
+    }
+}
 
 impl FromRequestParts<AppState> for PageCaller {
     type Rejection = Response;
@@ -577,8 +604,8 @@ impl FromRequestParts<AppState> for PageCaller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match authenticate(state.store.as_ref(), &parts.headers, &parts.method, false).await {
-            Ok(c) => Ok(PageCaller(c)),
+        match page_caller(parts, state).await {
+            Ok(c) => Ok(c),
             Err(ApiError::Forbidden("SECOND_FACTEUR_REQUIS", _)) => {
                 Err(Redirect::to("/connexion/second-facteur").into_response())
             }
@@ -589,12 +616,13 @@ impl FromRequestParts<AppState> for PageCaller {
 }
 
 impl PageCaller {
-    fn csrf(&self) -> &str {
+    /// The session's anti-forgery token.
+    pub(crate) fn csrf(&self) -> &str {
         self.0.session.as_ref().map_or("", |s| s.csrf.as_str())
     }
 
     /// The refusal page when a form does not carry the session's anti-forgery token.
-    fn forged(&self, sent: &str) -> Option<Response> {
+    pub(crate) fn forged(&self, sent: &str) -> Option<Response> {
         if !sent.is_empty() && sent == self.csrf() {
             None
         } else {
@@ -616,6 +644,7 @@ impl PageCaller {
 #[derive(Template, WebTemplate)]
 #[template(path = "account.html")]
 struct AccountPage {
+    layout: crate::pages::Layout,
     login: String,
     role: &'static str,
     csrf: String,
@@ -676,6 +705,7 @@ async fn account(
         })
         .collect();
     let page = AccountPage {
+        layout: crate::pages::Layout::of(state, caller, &HeaderMap::new(), "/compte").await?,
         login: c.login().to_string(),
         role: c.account.spec.role.label(),
         csrf: caller.csrf().to_string(),

@@ -43,6 +43,7 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
             "Totaux et alertes calculés pour {} travailleurs ({} alertes).",
             done.workers, done.raised
         );
+        held_line(store.as_ref(), clock).await?;
         accounts_table()
     };
     if args.no_serve {
@@ -57,6 +58,77 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
         Some(logins),
     )
     .await
+}
+
+/// Sends, as the accredited laboratory, a result whose names do not match the demo
+/// worker's: the line waits in the reconciliation queue (`IDENTITE_INCOHERENTE`) for an
+/// administrator, as a real mistyped name would.
+async fn held_line(store: &dyn Store, clock: Clock) -> Result<(), CliError> {
+    let internal =
+        |m: String| CliError::Internal(format!("ligne en attente de démonstration : {m}"));
+    let account = store
+        .account("organisme")
+        .await?
+        .ok_or_else(|| internal("compte organisme absent".into()))?;
+    let nir = store
+        .account("travailleur")
+        .await?
+        .and_then(|a| a.spec.nir)
+        .ok_or_else(|| internal("travailleur absent".into()))?;
+    let worker = store
+        .worker(&nir)
+        .await?
+        .ok_or_else(|| internal("travailleur absent".into()))?;
+    let siret = store
+        .attachments(&nir)
+        .await?
+        .into_iter()
+        .next()
+        .map(|a| a.siret)
+        .ok_or_else(|| internal("rattachement absent".into()))?;
+    let month = month_start(add_months(clock.today(), -1));
+    let end = add_months(month, 1) - Duration::days(1);
+    let file = tempfile::NamedTempFile::new().map_err(|e| internal(e.to_string()))?;
+    let csv = format!(
+        "REFERENCE;NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;NATURE;GRANDEUR;POSITION;DATE_DEBUT;DATE_FIN;STATUT;VALEUR;SEUIL;CODE_METROLOGIE\n\
+         DEMO-ATTENTE-1;{nir};{key:02};{nom}E;{prenom};{birth};{sex};{siret};EXTERNE;HP10;;{from};{to};MESURE;0,15;0,05;\n",
+        nir = nir.as_str(),
+        key = nir.key(),
+        nom = worker.nom,
+        prenom = worker.prenom,
+        birth = worker.date_naissance.format("%d/%m/%Y"),
+        sex = worker.sexe.code(),
+        from = month.format("%d/%m/%Y"),
+        to = end.format("%d/%m/%Y"),
+    );
+    std::fs::write(file.path(), csv).map_err(|e| internal(e.to_string()))?;
+    let caller = siseri_server::caller::Caller {
+        account,
+        session: None,
+        mission: None,
+    };
+    let sender = siseri_server::transmissions::sender_info(store, &caller).await?;
+    let request = siseri_import::Request {
+        format: siseri_domain::codes::TransmissionFormat::Results,
+        json: false,
+        dry_run: false,
+        received_at: Utc::now(),
+        today: clock.today(),
+    };
+    let report = siseri_import::import(
+        store,
+        file.path(),
+        &request,
+        &sender,
+        std::sync::Arc::new(siseri_import::Progress::default()),
+    )
+    .await
+    .map_err(|e| internal(e.to_string()))?;
+    eprintln!(
+        "Une transmission du laboratoire avec une ligne en attente de rapprochement (n° {}).",
+        report.transmission.unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// Deterministic pseudo-random numbers (SplitMix64): the demo must not change
