@@ -17,6 +17,12 @@
 # SMTP: the notification tests start a real SMTP server (tests/smtp-sink/sink.py, on the
 # Python package aiosmtpd, installed here from PyPI when missing) and make test certificates
 # with the openssl command.
+#
+# Browser: the browser journeys (crates/siseri/tests/browser.rs, tests/browser) drive
+# Debian's Chromium (packages chromium and chromium-driver, installed here when missing)
+# with the npm packages playwright-core and axe-core from the committed lockfile (`npm ci`,
+# rerun whenever the lockfile is newer than the install; Playwright never downloads a
+# browser of its own). Without them the browser tests fail, they never skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -96,8 +102,23 @@ ensure_smtp_sink() {
   fi
 }
 
+ensure_browser() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "test.sh: installing Chromium (Debian packages chromium, chromium-driver)…"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  local dir=tests/browser
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+    [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    echo "test.sh: installing the browser test harness (npm ci)…"
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit --no-fund
+  fi
+}
+
 ensure_oidc_provider
 ensure_smtp_sink
+ensure_browser
 
 if [ "${SISERI_SKIP_POSTGRES:-}" = 1 ]; then
   echo "test.sh: WARNING: SISERI_SKIP_POSTGRES=1, the PostgreSQL tests will NOT run." >&2

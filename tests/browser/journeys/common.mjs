@@ -1,0 +1,32 @@
+// The pages every actor goes through: home, login (password + second factor), account,
+// logout. Logs in as `admin`, a role with a second factor, so the TOTP step is covered.
+
+import assert from 'node:assert/strict';
+
+export default async function common({ newPage, loginAs, logout, checkPage }) {
+  const page = await newPage();
+
+  // Home page, anonymous.
+  await page.goto('/');
+  assert.match(await page.title(), /SISERI/);
+  await page.getByRole('heading', { level: 1, name: /registre national des doses/i }).waitFor();
+  await page.getByText('travailleurs suivis').waitFor();
+  await checkPage(page, 'accueil');
+
+  // "Mon compte" while anonymous leads to the login page.
+  await Promise.all([page.waitForURL('**/connexion'), page.getByRole('link', { name: 'Mon compte' }).click()]);
+  await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
+  await checkPage(page, 'connexion');
+
+  // Password, then the TOTP code; ends on the account page.
+  await loginAs(page, 'admin');
+  await page.getByText('Identifiant : admin').waitFor();
+  await page.getByRole('heading', { level: 1, name: 'Mon compte' }).waitFor();
+  await checkPage(page, 'compte');
+
+  // Logout: back home, and the account page asks to log in again.
+  await logout(page);
+  assert.equal(new URL(page.url()).pathname, '/');
+  await page.goto('/compte');
+  assert.equal(new URL(page.url()).pathname, '/connexion');
+}
