@@ -645,6 +645,8 @@ impl PageCaller {
 #[template(path = "account.html")]
 struct AccountPage {
     layout: crate::pages::Layout,
+    has_totp: bool,
+    requires_totp: bool,
     login: String,
     role: &'static str,
     csrf: String,
@@ -704,7 +706,14 @@ async fn account(
             )
         })
         .collect();
+    let has_totp = state
+        .store
+        .login_state(c.login())
+        .await?
+        .is_some_and(|l| l.totp_secret.is_some());
     let page = AccountPage {
+        has_totp,
+        requires_totp: c.account.spec.role.requires_second_factor(),
         layout: crate::pages::Layout::of(state, caller, &HeaderMap::new(), "/compte").await?,
         login: c.login().to_string(),
         role: c.account.spec.role.label(),

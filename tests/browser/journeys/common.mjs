@@ -13,8 +13,13 @@ export default async function common({ newPage, loginAs, logout, checkPage }) {
   await page.getByText('travailleurs suivis').waitFor();
   await checkPage(page, 'accueil');
 
-  // "Mon compte" while anonymous leads to the login page.
-  await Promise.all([page.waitForURL('**/connexion'), page.getByRole('link', { name: 'Mon compte' }).click()]);
+  // On a phone the header's links stay reachable (in the menu bar, without JavaScript).
+  await page.setViewportSize({ width: 320, height: 800 });
+  await page.getByRole('link', { name: 'Se connecter' }).waitFor();
+  await page.setViewportSize({ width: 1280, height: 900 });
+
+  // "Se connecter" leads to the login page.
+  await Promise.all([page.waitForURL('**/connexion'), page.getByRole('link', { name: 'Se connecter' }).click()]);
   await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
   await checkPage(page, 'connexion');
 
