@@ -120,12 +120,16 @@ macro_rules! sql_store {
                     .bind(&entry.hash)
                     .execute(&mut **tx)
                     .await?;
-                    for id in ids {
-                        sqlx::query("INSERT INTO journal_workers (worker_id, seq) VALUES ($1, $2)")
-                            .bind(id)
-                            .bind(entry.seq)
-                            .execute(&mut **tx)
-                            .await?;
+                    // Many rows per statement: an import touches up to every worker, and one
+                    // round trip per worker cost seconds.
+                    for chunk in ids.chunks(400) {
+                        let mut insert = sqlx::QueryBuilder::<$db>::new(
+                            "INSERT INTO journal_workers (worker_id, seq) ",
+                        );
+                        insert.push_values(chunk, |mut row, id| {
+                            row.push_bind(*id).push_bind(entry.seq);
+                        });
+                        insert.build().execute(&mut **tx).await?;
                     }
                     seq = entry.seq;
                     head = entry.hash;
