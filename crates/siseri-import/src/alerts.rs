@@ -37,11 +37,41 @@ pub const GONE: &str = "Les résultats actuels ne dépassent plus la limite sur 
 /// The alerts raised, for notifications: (alert id, worker id).
 pub type Raised = Vec<(i64, i64)>;
 
+/// Each worker's whole-history sum per series, as known to an import so far: read once
+/// per worker, then kept up to date with the import's own monthly deltas, so that a
+/// worker named in many chunks is not re-read at each (the cost would grow with his
+/// history).
+#[derive(Debug, Default)]
+pub struct SeriesTotals(HashMap<i64, Vec<(Series, i64)>>);
+
+impl SeriesTotals {
+    /// Adds a delta written by the import, for a worker already known here (the others
+    /// are read from storage, deltas included, when first needed).
+    pub(crate) fn add(&mut self, worker: i64, series: Series, delta: i64) {
+        if let Some(list) = self.0.get_mut(&worker) {
+            match list.iter_mut().find(|(s, _)| *s == series) {
+                Some((_, total)) => *total += delta,
+                None => list.push((series, delta)),
+            }
+        }
+    }
+}
+
 /// Reconciles the alerts of `workers` with their current doses; `current`: this month.
 pub async fn consolidate(
     tx: &mut dyn ImportTx,
     workers: &[WorkerFacts],
     current: Month,
+) -> Result<Raised, StoreError> {
+    consolidate_with(tx, workers, current, &mut SeriesTotals::default()).await
+}
+
+/// [`consolidate`], with the series totals an import keeps across its chunks.
+pub(crate) async fn consolidate_with(
+    tx: &mut dyn ImportTx,
+    workers: &[WorkerFacts],
+    current: Month,
+    known: &mut SeriesTotals,
 ) -> Result<Raised, StoreError> {
     if workers.is_empty() {
         return Ok(Vec::new());
@@ -63,10 +93,26 @@ pub async fn consolidate(
     }
     // Only workers whose history could exceed a limit, or who have alerts or a pregnancy,
     // need their months.
+    let unknown: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !known.0.contains_key(id))
+        .collect();
+    if !unknown.is_empty() {
+        for id in &unknown {
+            known.0.insert(*id, Vec::new());
+        }
+        for (w, series, total) in tx.series_totals(&unknown).await? {
+            if let (Some(s), Some(list)) = (Series::parse(&series), known.0.get_mut(&w)) {
+                list.push((s, total));
+            }
+        }
+    }
     let mut bounds: HashMap<i64, Bounds> = HashMap::new();
-    for (w, series, total) in tx.series_totals(&ids).await? {
-        if let Some(s) = Series::parse(&series) {
-            bounds.entry(w).or_default().add(s, total);
+    for id in &ids {
+        let b = bounds.entry(*id).or_default();
+        for (s, total) in known.0.get(id).into_iter().flatten() {
+            b.add(*s, *total);
         }
     }
     let needed: Vec<&WorkerFacts> = workers

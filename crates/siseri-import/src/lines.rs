@@ -38,6 +38,8 @@ pub struct Ctx {
     pub(crate) lines: Vec<ReportLine>,
     /// Monthly sums to add at the end of the chunk.
     pub(crate) monthly: HashMap<(i64, Month, Series), (i64, i64)>,
+    /// Whole-history sums per worker and series, for the alerts' bounds.
+    pub(crate) series_totals: crate::alerts::SeriesTotals,
     /// Physicians' versions superseded by the sender's: (worker, result id, reference).
     pub(crate) superseded: Vec<(Nir, i64, String)>,
     /// Alerts raised so far: (alert id, worker id), to notify once committed.
@@ -66,6 +68,7 @@ impl Ctx {
             totals: Totals::default(),
             lines: Vec::new(),
             monthly: HashMap::new(),
+            series_totals: crate::alerts::SeriesTotals::default(),
             resolving: false,
             raised: Vec::new(),
             superseded: Vec::new(),
@@ -125,6 +128,9 @@ impl Ctx {
             .map(|((w, m, s), (d, a))| (w, m, s, d, a))
             .collect();
         deltas.sort_unstable_by_key(|(w, m, s, _, _)| (*w, *m, *s));
+        for (w, _, s, d, _) in &deltas {
+            self.series_totals.add(*w, *s, *d);
+        }
         tx.add_monthly(&deltas).await
     }
 }
