@@ -125,9 +125,8 @@ async fn list(
     alerts.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
     let mut workers: BTreeMap<i64, Option<Worker>> = BTreeMap::new();
     for a in &alerts {
-        if !workers.contains_key(&a.worker_id) {
-            let w = state.store.worker_by_id(a.worker_id).await?;
-            workers.insert(a.worker_id, w);
+        if let std::collections::btree_map::Entry::Vacant(slot) = workers.entry(a.worker_id) {
+            slot.insert(state.store.worker_by_id(a.worker_id).await?);
         }
     }
     // The counts follow the limit and text filters, not the status filter: they are the

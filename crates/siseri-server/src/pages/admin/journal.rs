@@ -52,6 +52,22 @@ pub(super) async fn scan(
     }
 }
 
+/// The workers of an entry: a transmission may touch thousands, the page shows the
+/// first few and the count.
+fn workers(ids: &[i64]) -> String {
+    const SHOWN: usize = 8;
+    let first: Vec<String> = ids.iter().take(SHOWN).map(i64::to_string).collect();
+    if ids.len() > SHOWN {
+        format!(
+            "{}… ({} travailleurs)",
+            first.join(", "),
+            format::integer(ids.len() as i64)
+        )
+    } else {
+        first.join(", ")
+    }
+}
+
 /// A hash cut in groups of 16 characters.
 fn groups(hash: &str) -> Vec<String> {
     hash.chars()
@@ -142,12 +158,7 @@ impl From<&JournalEntry> for EntryRow {
             role: ev.role.clone().unwrap_or_default(),
             action: ev.action.clone(),
             data_kind: ev.data_kind.clone(),
-            workers: ev
-                .worker_ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
+            workers: workers(&ev.worker_ids),
             outcome: ev.outcome.clone(),
             mission: ev.mission.clone().unwrap_or_default(),
             detail: ev.detail.clone().unwrap_or_default(),
@@ -379,4 +390,20 @@ async fn verify(
         Some(verification),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_worker_lists_are_cut() {
+        assert_eq!(workers(&[3, 1]), "3, 1");
+        let many: Vec<i64> = (1..=1200).collect();
+        assert_eq!(
+            workers(&many),
+            "1, 2, 3, 4, 5, 6, 7, 8… (1\u{202f}200 travailleurs)"
+        );
+        assert_eq!(groups(&"a".repeat(40)).len(), 3);
+    }
 }
