@@ -548,7 +548,7 @@ async fn create_account(
 }
 
 /// Checks and hashes an account's initial password, if one is given.
-async fn initial_password(
+pub(crate) async fn initial_password(
     account: &NewAccount,
     password: Option<String>,
 ) -> Result<Option<String>, ApiError> {
