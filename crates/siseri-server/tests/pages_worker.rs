@@ -28,6 +28,9 @@ const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const MDT_RPPS: &str = "10000000009";
 const DOCTOR_RPPS: &str = "10100000008";
 
+/// Sets an account's scope before it is created.
+type Configure = dyn Fn(&mut NewAccount);
+
 struct Env {
     base: String,
     http: reqwest::Client,
@@ -151,7 +154,7 @@ async fn registry(db: TestDb) -> Env {
         .unwrap();
 
     let hash = auth::hash_password(PASSWORD).unwrap();
-    let accounts: Vec<(&str, Role, Box<dyn Fn(&mut NewAccount)>)> = vec![
+    let accounts: Vec<(&str, Role, Box<Configure>)> = vec![
         (
             "camille",
             Role::Travailleur,

@@ -26,6 +26,8 @@ macro_rules! journey {
 }
 
 journey!(common);
+journey!(worker);
+journey!(inspector);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]

@@ -397,7 +397,8 @@ fn chart(sums: &MonthlySums, birth: NaiveDate, first: Month, last: Month) -> Cha
     let years = (last.year() - first.year() + 1).max(1);
     let stride = (years + 7) / 8;
     for (i, m) in months.iter().enumerate() {
-        let is_start = i == 0 || m.month() == 1;
+        // The first month is labelled unless a January follows too closely to leave room.
+        let is_start = (i == 0 && (m.month() <= 9 || months.len() < 4)) || m.month() == 1;
         if is_start && (m.year() - first.year()) % stride == 0 {
             let xx = x(i);
             svg.push_str(&format!(
@@ -749,7 +750,7 @@ async fn my_doses(
         .collect();
     let needle = query.needle();
     let mut results: Vec<&ResultIn> = record.resultats.iter().collect();
-    results.sort_by(|a, b| (b.date_fin, b.id).cmp(&(a.date_fin, a.id)));
+    results.sort_by_key(|r| std::cmp::Reverse((r.date_fin, r.id)));
     let rows = results
         .into_iter()
         .map(|r| result_row(r, &senders))
@@ -828,7 +829,7 @@ fn history_lines(record: &Record, senders: &HashMap<String, String>) -> String {
     out.push_str(&CSV_HEADER.join(";"));
     out.push_str("\r\n");
     let mut results: Vec<&ResultIn> = record.resultats.iter().collect();
-    results.sort_by(|a, b| (a.date_fin, a.id).cmp(&(b.date_fin, b.id)));
+    results.sort_by_key(|r| (r.date_fin, r.id));
     for r in results {
         let fields = [
             r.reference.clone(),
@@ -1030,7 +1031,7 @@ async fn doctor_page(
         });
     }
     // Current designations first, then the revoked ones, newest first.
-    grants.sort_by(|a, b| (b.active, b.id).cmp(&(a.active, a.id)));
+    grants.sort_by_key(|g| std::cmp::Reverse((g.active, g.id)));
     Ok(DoctorPage {
         layout,
         grants,
@@ -1174,7 +1175,7 @@ mod tests {
         assert_eq!(csv_msv(5), "0,005");
         assert_eq!(csv_msv(16_800), "16,800");
         assert_eq!(csv_field("a;b"), "\"a;b\"");
-        assert_eq!(csv_field("dit \"x\""), "dit \"x\"");
+        assert_eq!(csv_field("dit \"x\""), "\"dit \"\"x\"\"\"");
         assert_eq!(csv_field("x\ny"), "\"x\ny\"");
     }
 
