@@ -389,7 +389,7 @@ pub struct DoctorRequest {
     login: String,
 }
 
-async fn grant(
+pub(crate) async fn grant(
     state: &AppState,
     caller: &Caller,
     nir: &Nir,
@@ -450,7 +450,7 @@ async fn designate_doctor(
 /// Revokes a designated doctor: the worker for his own, an administrator for any.
 #[utoipa::path(post, path = "/api/v1/medecins-designes/{id}/revocation", tag = "comptes", params(("id" = i64, Path)),
     responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
-async fn revoke_doctor(
+pub(crate) async fn revoke_doctor(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,

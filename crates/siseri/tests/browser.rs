@@ -27,6 +27,8 @@ macro_rules! journey {
 
 journey!(common);
 journey!(admin);
+journey!(worker);
+journey!(inspector);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]
