@@ -320,13 +320,9 @@ pub(crate) async fn chunk(
             ),
         })
         .collect();
-    let raised = crate::alerts::consolidate_with(
-        tx,
-        &facts,
-        Month::of(ctx.today),
-        &mut ctx.series_totals,
-    )
-    .await?;
+    let raised =
+        crate::alerts::consolidate_with(tx, &facts, Month::of(ctx.today), &mut ctx.series_totals)
+            .await?;
     ctx.raised.extend(raised);
     crate::queue::attach_waiting(ctx, tx).await
 }

@@ -669,6 +669,17 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
             .add_establishment(&new, &demo_event("ETABLISSEMENT"))
             .await?;
     }
+    // The accredited laboratory is a company of the registry too (its name shows as the
+    // sender of results).
+    let lab_site = NewEstablishment {
+        siret: siret_of("30123456", "0018")?,
+        name: "Laboratoire Dosimétrie Rhône-Alpes".into(),
+        inb: false,
+        company_name: "Dosimétrie Rhône-Alpes SAS".into(),
+    };
+    store
+        .add_establishment(&lab_site, &demo_event("ETABLISSEMENT"))
+        .await?;
     let workers = make_workers(&mut rng, &s, today);
     let demo_worker = workers
         .iter()
@@ -752,6 +763,15 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
         });
     }
     store.commit(&declarations).await?;
+
+    // The demo worker has designated a doctor of his choice.
+    store
+        .add_grant(
+            &demo_worker,
+            "medecin.designe",
+            &demo_event("MEDECIN_DESIGNE"),
+        )
+        .await?;
 
     // Three years of monthly results from the accredited laboratory.
     let lab = Sender::Organisation(s.lab.clone());

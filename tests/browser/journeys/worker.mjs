@@ -49,21 +49,20 @@ export default async function worker({ newPage, loginAs, checkPage }) {
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Désigner ce médecin' }).click()]);
   await page.getByText('Le numéro RPPS comporte exactement 11 chiffres').waitFor();
   await checkPage(page, 'medecin-designe-erreur');
-  // The demo's designated doctor (RPPS 10000004563), then revoked.
-  await page.getByLabel(/Numéro RPPS du médecin/).fill('10000004563');
-  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Désigner ce médecin' }).click()]);
-  await page.getByText('Le médecin est désigné').waitFor();
+  // The demo's designated doctor (RPPS 10000004563) is listed: revoke, then designate again.
   await page.getByRole('cell', { name: 'medecin.designe', exact: true }).waitFor();
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: /Révoquer/ }).click()]);
   await page.getByText('La désignation est révoquée').waitFor();
+  await page.getByLabel(/Numéro RPPS du médecin/).fill('10000004563');
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Désigner ce médecin' }).click()]);
+  await page.getByText('Le médecin est désigné').waitFor();
+  // The revoked designation stays listed beside the new one.
+  assert.equal(await page.getByRole('cell', { name: 'medecin.designe', exact: true }).count(), 2);
 
   await logOut(page);
 }
 
-/**
- * Logs out with the header's button. The harness's `logout` clicks "Se déconnecter" on
- * /compte, which now has two such buttons (header and page): TODO pages: fix lib.mjs.
- */
+/** Logs out with the header's button. */
 async function logOut(page) {
   await Promise.all([page.waitForNavigation(), page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click()]);
   assert.equal(new URL(page.url()).pathname, '/');
