@@ -26,6 +26,9 @@ macro_rules! journey {
 }
 
 journey!(common);
+journey!(crp);
+journey!(organisme);
+journey!(employer_import);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]
