@@ -134,7 +134,10 @@ pub struct ReportPage {
     layout: Layout,
     summary: Summary,
     list: Paged<LineView>,
+    /// Not kept: a dry run, or a file refused before it was read.
     dry: bool,
+    /// A dry run asked for (rather than a send refused at once).
+    checked: bool,
     /// Lines of a dry run beyond those shown.
     hidden: String,
     results: bool,
@@ -254,6 +257,7 @@ pub(super) async fn dry(
             keep: String::new(),
         },
         dry: true,
+        checked: report.dry_run,
         hidden: count((total - shown) as u64),
         results,
         statuses: Vec::new(),
@@ -303,6 +307,7 @@ fn stored(layout: Layout, report: Report, filter: &ReportFilter) -> ReportPage {
         summary: summary(&report),
         list: Paged::of(views, filter.page, &keep),
         dry: false,
+        checked: false,
         hidden: String::new(),
         results: report.format == TransmissionFormat::Results.code(),
         statuses,
