@@ -34,17 +34,17 @@ pub const UPLOAD_PATH: &str = "/api/v1/transmissions";
 /// Imports in progress, for their senders to follow.
 #[derive(Debug, Default)]
 pub struct Running {
-    imports: Mutex<Vec<(Owner, Arc<Progress>, Report)>>,
+    pub(crate) imports: Mutex<Vec<(Owner, Arc<Progress>, Report)>>,
 }
 
 /// Who may see a transmission: its organisation, or its account when it has none.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Owner {
+pub(crate) enum Owner {
     Organisation(String),
     Login(String),
 }
 
-fn owner_of(caller: &Caller) -> Owner {
+pub(crate) fn owner_of(caller: &Caller) -> Owner {
     match &caller.account.spec.siren {
         Some(s) => Owner::Organisation(s.as_str().to_owned()),
         None => Owner::Login(caller.login().to_owned()),
@@ -233,7 +233,7 @@ async fn send(
     Ok((report_status(&report), Json(report)).into_response())
 }
 
-fn placeholder_report(caller: &Caller, request: &Request) -> Report {
+pub(crate) fn placeholder_report(caller: &Caller, request: &Request) -> Report {
     Report {
         transmission: None,
         format: request.format.code().to_owned(),
@@ -301,7 +301,7 @@ async fn list(
     Ok(Json(out))
 }
 
-fn running_for(state: &AppState, caller: &Caller) -> Vec<Report> {
+pub(crate) fn running_for(state: &AppState, caller: &Caller) -> Vec<Report> {
     let owner = owner_of(caller);
     let admin = caller.account.spec.role == Role::Admin;
     state.running.imports.lock().map_or(Vec::new(), |l| {
@@ -322,7 +322,7 @@ fn live(p: &Progress, r: &Report) -> Report {
     r
 }
 
-fn summary(row: &TransmissionRow) -> Result<Report, ApiError> {
+pub(crate) fn summary(row: &TransmissionRow) -> Result<Report, ApiError> {
     Report::from_stored(&row.report, Vec::new())
         .map_err(|e| ApiError::Internal(format!("rapport {} illisible : {e}", row.id)))
 }
@@ -358,7 +358,11 @@ async fn get_report(
     Ok(Json(report))
 }
 
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> Result<TransmissionRow, ApiError> {
+pub(crate) async fn visible(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<TransmissionRow, ApiError> {
     match state.store.transmission(id).await? {
         Some(row) if may_see(caller, &row) => Ok(row),
         _ => Err(ApiError::NotFound),

@@ -29,6 +29,9 @@ journey!(common);
 journey!(admin);
 journey!(worker);
 journey!(inspector);
+journey!(crp);
+journey!(organisme);
+journey!(employer_import);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]
