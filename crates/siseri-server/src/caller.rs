@@ -23,6 +23,8 @@ pub const SESSION_COOKIE: &str = "siseri_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The inspector's mission reference on the API.
 pub const MISSION_HEADER: &str = "x-mission";
+/// A session's last activity is recorded at most this often.
+const TOUCH_AFTER_SECONDS: i64 = 60;
 /// Sessions end after this much inactivity (`access.md`).
 pub const IDLE_MINUTES: i64 = 30;
 
@@ -82,7 +84,7 @@ fn mission(headers: &HeaderMap) -> Option<String> {
 
 /// Authenticates a request from its headers.
 pub async fn authenticate(
-    store: &dyn Store,
+    store: &std::sync::Arc<dyn Store>,
     headers: &HeaderMap,
     method: &Method,
     api: bool,
@@ -136,7 +138,18 @@ pub async fn authenticate(
             ));
         }
     }
-    store.touch_session(&hash, now).await?;
+    // The idle clock needs minute precision, not a write per request; and the write runs
+    // aside, so that a request never waits on it (an SQLite import holds the write lock
+    // for its whole duration).
+    if now - session.last_seen_at > chrono::Duration::seconds(TOUCH_AFTER_SECONDS) {
+        let store = std::sync::Arc::clone(store);
+        let hash = hash.clone();
+        tokio::spawn(async move {
+            if let Err(e) = store.touch_session(&hash, now).await {
+                tracing::warn!(error = %e, "session : dernière activité non enregistrée");
+            }
+        });
+    }
     Ok(Caller {
         account: session.account,
         session: Some(SessionInfo {
@@ -156,7 +169,7 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let api = parts.uri.path().starts_with("/api/");
-        authenticate(state.store.as_ref(), &parts.headers, &parts.method, api).await
+        authenticate(&state.store, &parts.headers, &parts.method, api).await
     }
 }
 

@@ -579,7 +579,7 @@ pub const MISSION_COOKIE: &str = "siseri_mission";
 pub struct PageCaller(pub Caller);
 
 async fn page_caller(parts: &Parts, state: &AppState) -> Result<PageCaller, ApiError> {
-    let mut c = authenticate(state.store.as_ref(), &parts.headers, &parts.method, false).await?;
+    let mut c = authenticate(&state.store, &parts.headers, &parts.method, false).await?;
     if c.mission.is_none() {
         c.mission = cookie(&parts.headers, MISSION_COOKIE)
             .map(|m| crate::pages::paging::decode(m).trim().to_string())

@@ -49,10 +49,7 @@ export default async function inspector({ newPage, loginAs, checkPage }) {
   await logOut(page);
 }
 
-/**
- * Logs out with the header's button. The harness's `logout` clicks "Se déconnecter" on
- * /compte, which now has two such buttons (header and page): TODO pages: fix lib.mjs.
- */
+/** Logs out with the header's button. */
 async function logOut(page) {
   await Promise.all([page.waitForNavigation(), page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click()]);
   assert.equal(new URL(page.url()).pathname, '/');

@@ -97,6 +97,9 @@ pub struct Layout {
     pub establishments: Vec<Choice>,
     /// The path of the page shown (the switcher comes back to it).
     pub path: String,
+    /// An error page, which does not know who is connected: the header offers the
+    /// account page rather than a login.
+    pub neutral: bool,
 }
 
 /// The main navigation of a role: its spaces, in the order they are used.
@@ -204,6 +207,7 @@ impl Layout {
             unread,
             establishments,
             path: path.to_string(),
+            neutral: false,
         })
     }
 }
@@ -367,7 +371,10 @@ impl IntoResponse for PageError {
         (
             status,
             ErrorPage {
-                layout: Layout::anonymous(),
+                layout: Layout {
+                    neutral: true,
+                    ..Layout::anonymous()
+                },
                 title,
                 message,
             },
