@@ -107,7 +107,8 @@ async fn start(db: TestDb) -> Env {
         (MARTIN, "MARTIN", "Paul", Sex::M, CHU),
         (DURAND, "DURAND", "Luc", Sex::M, PLANT),
     ] {
-        b.ops.push(WriteOp::EnsureWorker(worker(nir, nom, prenom, sexe)));
+        b.ops
+            .push(WriteOp::EnsureWorker(worker(nir, nom, prenom, sexe)));
         b.ops.push(WriteOp::AddAttachment {
             nir: Nir::parse(nir).unwrap(),
             siret: Siret::parse(siret).unwrap(),
@@ -348,8 +349,14 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         // 21 mSv over the 12 months to June 2025: 1 mSv over the 20 mSv limit.
         assert!(p.html.contains("21,00\u{a0}mSv"), "{}", p.html);
         assert!(p.html.contains("dépassée de 1,00\u{a0}mSv"));
-        assert!(p.html.contains("reste 19,50\u{a0}mSv (98\u{a0}%)"), "Martin");
-        assert!(p.html.contains("reste 500,00\u{a0}mSv (100\u{a0}%)"), "skin");
+        assert!(
+            p.html.contains("reste 19,50\u{a0}mSv (98\u{a0}%)"),
+            "Martin"
+        );
+        assert!(
+            p.html.contains("reste 500,00\u{a0}mSv (100\u{a0}%)"),
+            "skin"
+        );
         let p = dr.get("/suivi?alerte=oui").await;
         assert!(p.html.contains("DUPONT") && !p.html.contains("MARTIN Paul"));
         let p = dr.get("/suivi?q=martin").await;
@@ -366,7 +373,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
             "Alerte n°",
             "Dose efficace sur 12 mois",
             "15,00\u{a0}mSv",
-            "Ajouter une estimation ou une dose interne",
+            "Ajouter un résultat",
             "/resultats/",
         ] {
             assert!(p.html.contains(text), "{text}: {}", p.html);
@@ -382,7 +389,10 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         // Not followed, unknown or malformed: the same 404 page.
         let hidden = dr.get(&format!("/travailleurs/{DURAND}")).await;
         let unknown = dr.get(&format!("/travailleurs/{UNKNOWN}")).await;
-        assert_eq!((hidden.status, unknown.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        assert_eq!(
+            (hidden.status, unknown.status),
+            (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+        );
         assert_eq!(hidden.html, unknown.html);
         assert_eq!(dr.get("/travailleurs/abc").await.status, 404);
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
@@ -392,8 +402,11 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         assert!(journal.iter().any(|e| e.event.actor == "dr"
             && e.event.data_kind == "LISTE_SUIVI"
             && e.event.worker_ids.len() == 2));
-        assert!(journal.iter().any(|e| e.event.actor == "dr"
-            && e.event.action == "LECTURE_REFUSEE"));
+        assert!(
+            journal
+                .iter()
+                .any(|e| e.event.actor == "dr" && e.event.action == "LECTURE_REFUSEE")
+        );
 
         // The advisor: the plant's worker, external doses of his periods, no estimate form.
         let mut crp = Browser::login(&env, "crp").await;
@@ -404,8 +417,11 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         let p = crp.get(&format!("/travailleurs/{DURAND}")).await;
         assert_eq!(p.status, 200);
         assert!(p.html.contains("1,20\u{a0}mSv") && p.html.contains("autres contributions"));
-        assert!(!p.html.contains("Ajouter une estimation"));
-        assert_eq!(crp.get(&format!("/travailleurs/{DUPONT}")).await.status, 404);
+        assert!(!p.html.contains("Ajouter un résultat"));
+        assert_eq!(
+            crp.get(&format!("/travailleurs/{DUPONT}")).await.status,
+            404
+        );
 
         // An inspector states a mission first.
         let mut insp = Browser::login(&env, "insp").await;
@@ -416,7 +432,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
             .insert("siseri_mission".into(), "MISSION-2025-42".into());
         let p = insp.get(&format!("/travailleurs/{DUPONT}")).await;
         assert_eq!(p.status, 200, "{}", p.html);
-        assert!(!p.html.contains("Ajouter une estimation"));
+        assert!(!p.html.contains("Ajouter un résultat"));
 
         // Roles that follow nobody.
         let mut employer = Browser::login(&env, "employeur").await;
@@ -424,7 +440,10 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         assert_eq!(employer.get("/alertes").await.status, 403);
         assert_eq!(employer.get("/delegations").await.status, 403);
         assert_eq!(
-            employer.get(&format!("/travailleurs/{DUPONT}")).await.status,
+            employer
+                .get(&format!("/travailleurs/{DUPONT}"))
+                .await
+                .status,
             404
         );
     }
@@ -439,16 +458,35 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let p = dr.get(&path).await;
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(p.html.contains("Version actuelle") && p.html.contains("15,00\u{a0}mSv"));
-        assert!(p.html.contains("value=\"15\""), "the dose to correct, in mSv");
+        assert!(
+            p.html.contains("value=\"15\""),
+            "the dose to correct, in mSv"
+        );
         let csrf = csrf_of(&p.html);
 
         // A forged form, a missing justification, a bad date: nothing is written.
         let p = dr
-            .post(&path, &[("csrf", "faux"), ("statut", "MESURE"), ("dose", "4"), ("justification", "x")])
+            .post(
+                &path,
+                &[
+                    ("csrf", "faux"),
+                    ("statut", "MESURE"),
+                    ("dose", "4"),
+                    ("justification", "x"),
+                ],
+            )
             .await;
         assert_eq!(p.status, 403);
         let p = dr
-            .post(&path, &[("csrf", &csrf), ("statut", "MESURE"), ("dose", "4,5"), ("justification", "  ")])
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "MESURE"),
+                    ("dose", "4,5"),
+                    ("justification", "  "),
+                ],
+            )
             .await;
         assert_eq!(p.status, 422, "{}", p.html);
         assert!(p.html.contains("fr-input-group--error"));
@@ -457,13 +495,26 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let p = dr
             .post(
                 &path,
-                &[("csrf", &csrf), ("statut", "MESURE"), ("dose", "4"), ("date_fin", "2024-12-01"), ("justification", "relecture")],
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "MESURE"),
+                    ("dose", "4"),
+                    ("date_fin", "2024-12-01"),
+                    ("justification", "relecture"),
+                ],
             )
             .await;
         assert_eq!(p.status, 422, "{}", p.html);
         assert!(p.html.contains("id=\"date_fin-erreur\""), "{}", p.html);
         let p = dr
-            .post(&path, &[("csrf", &csrf), ("statut", "MESURE"), ("justification", "sans dose")])
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "MESURE"),
+                    ("justification", "sans dose"),
+                ],
+            )
             .await;
         assert_eq!(p.status, 422);
         assert!(p.html.contains("id=\"dose-erreur\""), "{}", p.html);
@@ -472,17 +523,40 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let p = dr
             .post(
                 &path,
-                &[("csrf", &csrf), ("statut", "MESURE"), ("dose", "4"), ("justification", "Dosimètre exposé hors du poste de travail.")],
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "MESURE"),
+                    ("dose", "4"),
+                    (
+                        "justification",
+                        "Dosimètre exposé hors du poste de travail.",
+                    ),
+                ],
             )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-        assert_eq!(p.location, format!("/travailleurs/{DUPONT}?ok=version#resultat-{id}"));
+        assert_eq!(
+            p.location,
+            format!("/travailleurs/{DUPONT}?ok=version#resultat-{id}")
+        );
         let p = dr.get(&format!("/travailleurs/{DUPONT}?ok=version")).await;
-        assert!(p.html.contains("La nouvelle version du résultat a été enregistrée"));
+        assert!(
+            p.html
+                .contains("La nouvelle version du résultat a été enregistrée")
+        );
         assert!(p.html.contains("Version 2 — voir l’historique"));
-        assert!(p.html.contains("Dosimètre exposé hors du poste de travail."));
-        assert!(p.html.contains("reste 10,00\u{a0}mSv (50\u{a0}%)"), "{}", p.html);
-        let p = dr.get(&format!("/travailleurs/{DUPONT}?ok=%3Cscript%3E")).await;
+        assert!(
+            p.html
+                .contains("Dosimètre exposé hors du poste de travail.")
+        );
+        assert!(
+            p.html.contains("reste 10,00\u{a0}mSv (50\u{a0}%)"),
+            "{}",
+            p.html
+        );
+        let p = dr
+            .get(&format!("/travailleurs/{DUPONT}?ok=%3Cscript%3E"))
+            .await;
         assert!(!p.html.contains("<script>alert"));
 
         // An estimate.
@@ -493,8 +567,17 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let p = dr
             .post(
                 &new,
-                &[("csrf", &csrf), ("nature", "ESTIMATION_MDT"), ("grandeur", "HP10"), ("position", ""), ("statut", "MESURE"),
-                  ("date_debut", "2025-04-01"), ("date_fin", "2025-03-31"), ("dose", "1,5"), ("justification", "Dosimètre perdu")],
+                &[
+                    ("csrf", &csrf),
+                    ("nature", "ESTIMATION_MDT"),
+                    ("grandeur", "HP10"),
+                    ("position", ""),
+                    ("statut", "MESURE"),
+                    ("date_debut", "2025-04-01"),
+                    ("date_fin", "2025-03-31"),
+                    ("dose", "1,5"),
+                    ("justification", "Dosimètre perdu"),
+                ],
             )
             .await;
         assert_eq!(p.status, 422);
@@ -502,8 +585,17 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let p = dr
             .post(
                 &new,
-                &[("csrf", &csrf), ("nature", "ESTIMATION_MDT"), ("grandeur", "HP10"), ("position", ""), ("statut", "MESURE"),
-                  ("date_debut", "01/04/2025"), ("date_fin", "30/04/2025"), ("dose", "1,5"), ("justification", "Dosimètre perdu")],
+                &[
+                    ("csrf", &csrf),
+                    ("nature", "ESTIMATION_MDT"),
+                    ("grandeur", "HP10"),
+                    ("position", ""),
+                    ("statut", "MESURE"),
+                    ("date_debut", "01/04/2025"),
+                    ("date_fin", "30/04/2025"),
+                    ("dose", "1,5"),
+                    ("justification", "Dosimètre perdu"),
+                ],
             )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
@@ -514,12 +606,25 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         let preg = format!("/travailleurs/{DUPONT}/grossesse");
         let csrf = dr.csrf(&preg).await;
         let p = dr
-            .post(&preg, &[("csrf", &csrf), ("action", "declarer"), ("date", "2025-05-02"), ("justification", "Déclaration de la salariée")])
+            .post(
+                &preg,
+                &[
+                    ("csrf", &csrf),
+                    ("action", "declarer"),
+                    ("date", "2025-05-02"),
+                    ("justification", "Déclaration de la salariée"),
+                ],
+            )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
         let p = dr.get(&format!("/travailleurs/{DUPONT}")).await;
         assert!(p.html.contains("Déclarée le 02/05/2025") && p.html.contains("Enfant à naître"));
-        assert_eq!(dr.get(&format!("/travailleurs/{MARTIN}/grossesse")).await.status, 422);
+        assert_eq!(
+            dr.get(&format!("/travailleurs/{MARTIN}/grossesse"))
+                .await
+                .status,
+            422
+        );
 
         // Everything written is journaled as the API does it.
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
@@ -532,8 +637,16 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         // Others may not write: the forms are not found.
         let mut crp = Browser::login(&env, "crp").await;
         let durand = result_id(&env, DURAND, "R-4").await;
-        assert_eq!(crp.get(&format!("/resultats/{durand}/version")).await.status, 404);
-        assert_eq!(crp.get(&format!("/resultats/{id}/version")).await.status, 404);
+        assert_eq!(
+            crp.get(&format!("/resultats/{durand}/version"))
+                .await
+                .status,
+            404
+        );
+        assert_eq!(
+            crp.get(&format!("/resultats/{id}/version")).await.status,
+            404
+        );
     }
 }
 
@@ -545,7 +658,12 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
         let p = dr.get("/alertes").await;
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(p.html.contains(&format!("Alerte n° {alert}")) && p.html.contains("DUPONT Marie"));
-        assert!(dr.get("/alertes?statut=CONFIRMEE").await.html.contains("Aucune alerte"));
+        assert!(
+            dr.get("/alertes?statut=CONFIRMEE")
+                .await
+                .html
+                .contains("Aucune alerte")
+        );
         let path = format!("/alertes/{alert}");
         let p = dr.get(&path).await;
         assert_eq!(p.status, 200);
@@ -553,21 +671,43 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
         let csrf = csrf_of(&p.html);
         let steps = format!("/alertes/{alert}/etapes");
         assert_eq!(
-            dr.post(&steps, &[("csrf", "faux"), ("statut", "EN_ANALYSE"), ("texte", "x")]).await.status,
+            dr.post(
+                &steps,
+                &[("csrf", "faux"), ("statut", "EN_ANALYSE"), ("texte", "x")]
+            )
+            .await
+            .status,
             403
         );
         let p = dr
-            .post(&steps, &[("csrf", &csrf), ("statut", "CONFIRMEE"), ("texte", "trop tôt")])
+            .post(
+                &steps,
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "CONFIRMEE"),
+                    ("texte", "trop tôt"),
+                ],
+            )
             .await;
         assert_eq!(p.status, StatusCode::CONFLICT, "{}", p.html);
         assert!(p.html.contains("Transition refusée"));
         let p = dr
-            .post(&steps, &[("csrf", &csrf), ("statut", "EN_ANALYSE"), ("texte", "")])
+            .post(
+                &steps,
+                &[("csrf", &csrf), ("statut", "EN_ANALYSE"), ("texte", "")],
+            )
             .await;
         assert_eq!(p.status, 422);
         assert!(p.html.contains("id=\"texte-erreur\""), "{}", p.html);
         let p = dr
-            .post(&steps, &[("csrf", &csrf), ("statut", "EN_ANALYSE"), ("texte", "Entretien avec le salarié prévu.")])
+            .post(
+                &steps,
+                &[
+                    ("csrf", &csrf),
+                    ("statut", "EN_ANALYSE"),
+                    ("texte", "Entretien avec le salarié prévu."),
+                ],
+            )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
         let p = dr.get(&format!("{path}?ok=etape")).await;
@@ -580,17 +720,32 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
         assert_eq!(p.status, 200);
         let csrf = csrf_of(&p.html);
         assert_eq!(
-            dr.post("/delegations", &[("csrf", "faux"), ("login", "inf"), ("droits", "ecriture")]).await.status,
+            dr.post(
+                "/delegations",
+                &[("csrf", "faux"), ("login", "inf"), ("droits", "ecriture")]
+            )
+            .await
+            .status,
             403
         );
         let p = dr
-            .post("/delegations", &[("csrf", &csrf), ("login", "personne"), ("droits", "ecriture")])
+            .post(
+                "/delegations",
+                &[
+                    ("csrf", &csrf),
+                    ("login", "personne"),
+                    ("droits", "ecriture"),
+                ],
+            )
             .await;
         assert_eq!(p.status, 422);
         assert!(p.html.contains("Aucun compte de professionnel de santé"));
         assert!(p.html.contains("value=\"personne\""));
         let p = dr
-            .post("/delegations", &[("csrf", &csrf), ("login", "inf"), ("droits", "ecriture")])
+            .post(
+                "/delegations",
+                &[("csrf", &csrf), ("login", "inf"), ("droits", "ecriture")],
+            )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
         let p = dr.get("/delegations?ok=delegation").await;
@@ -603,22 +758,39 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
         assert!(p.html.contains("DUPONT Marie"));
         let p = inf.get(&path).await;
         assert_eq!(p.status, 200);
-        assert!(!p.html.contains("value=\"CONFIRMEE\""), "a delegate does not conclude");
-        assert!(inf.get(&format!("/travailleurs/{DUPONT}")).await.html.contains("Corriger"));
+        assert!(
+            !p.html.contains("value=\"CONFIRMEE\""),
+            "a delegate does not conclude"
+        );
+        assert!(
+            inf.get(&format!("/travailleurs/{DUPONT}"))
+                .await
+                .html
+                .contains("Corriger")
+        );
 
         let delegation = env.db.store.delegations_from("dr").await.unwrap()[0].id;
         let p = dr
-            .post(&format!("/delegations/{delegation}/revocation"), &[("csrf", &csrf)])
+            .post(
+                &format!("/delegations/{delegation}/revocation"),
+                &[("csrf", &csrf)],
+            )
             .await;
         assert_eq!(p.status, StatusCode::SEE_OTHER);
         assert!(dr.get("/delegations").await.html.contains("Révoquée"));
-        assert_eq!(inf.get(&format!("/travailleurs/{DUPONT}")).await.status, 404);
+        assert_eq!(
+            inf.get(&format!("/travailleurs/{DUPONT}")).await.status,
+            404
+        );
         // Another physician cannot revoke it (nor see it).
         let mut other = Browser::login(&env, "dr.centrale").await;
         let csrf = other.csrf("/delegations").await;
         assert_eq!(
             other
-                .post(&format!("/delegations/{delegation}/revocation"), &[("csrf", &csrf)])
+                .post(
+                    &format!("/delegations/{delegation}/revocation"),
+                    &[("csrf", &csrf)]
+                )
                 .await
                 .status,
             404

@@ -26,6 +26,7 @@ macro_rules! journey {
 }
 
 journey!(common);
+journey!(mdt);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]

@@ -4,6 +4,7 @@
 //! transitions this actor may make are offered.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,9 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
 use serde::Deserialize;
-use siseri_domain::access::{
-    AlertStep, ReadDecision, ReadKind, WriteAction, can_read, can_write,
-};
+use siseri_domain::access::{AlertStep, ReadDecision, ReadKind, WriteAction, can_read, can_write};
 use siseri_domain::alerts::{AlertActor, AlertStatus, transition};
 use siseri_domain::totals::Month;
 use siseri_domain::worker::Worker;
@@ -24,8 +23,8 @@ use super::super::{Layout, PageError, PageResult, chosen_establishment};
 use super::forms::Errors;
 use super::record::{StepRow, months_text};
 use super::{
-    Field, Opt, follows_workers, format, journal_list, labels, mission_required,
-    not_for_role, notice, options,
+    Field, Opt, follows_workers, format, journal_list, labels, mission_required, not_for_role,
+    notice, options,
 };
 use crate::caller::{person, worker_facts};
 use crate::login::PageCaller;
@@ -106,22 +105,26 @@ pub(super) async fn list(
         }
         // Each worker once: is he followed (the policy lets the caller read his alerts with
         // the dose), and under the chosen establishment?
-        if !workers.contains_key(&a.worker_id) {
-            let seen = match store.worker_by_id(a.worker_id).await? {
-                Some(w) => {
-                    let attachments = store.attachments(&w.nir).await?;
-                    let facts = worker_facts(&w.nir, &attachments);
-                    let full = can_read(&me, &facts, ReadKind::Alerts, today) == ReadDecision::Full;
-                    let here = chosen
-                        .as_ref()
-                        .is_none_or(|c| attachments.iter().any(|x| x.siret == *c));
-                    (full && here).then_some(w)
-                }
-                None => None,
-            };
-            workers.insert(a.worker_id, seen);
-        }
-        let Some(Some(w)) = workers.get(&a.worker_id) else {
+        let seen = match workers.entry(a.worker_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                let seen = match store.worker_by_id(a.worker_id).await? {
+                    Some(w) => {
+                        let attachments = store.attachments(&w.nir).await?;
+                        let facts = worker_facts(&w.nir, &attachments);
+                        let full =
+                            can_read(&me, &facts, ReadKind::Alerts, today) == ReadDecision::Full;
+                        let here = chosen
+                            .as_ref()
+                            .is_none_or(|c| attachments.iter().any(|x| x.siret == *c));
+                        (full && here).then_some(w)
+                    }
+                    None => None,
+                };
+                e.insert(seen)
+            }
+        };
+        let Some(w) = seen.as_ref() else {
             continue;
         };
         let name = format!("{} {}", w.nom, w.prenom);
@@ -137,10 +140,7 @@ pub(super) async fn list(
                 nir: w.nir.to_string(),
                 name,
                 limit,
-                months: months_text(
-                    &Month(a.first_month).label(),
-                    &Month(a.last_month).label(),
-                ),
+                months: months_text(&Month(a.first_month).label(), &Month(a.last_month).label()),
                 dose: format::msv(a.dose_usv),
                 status: labels::alert_status(&a.status),
                 badge: labels::alert_badge(&a.status),
@@ -207,7 +207,16 @@ pub(super) async fn page(
     Path(id): Path<i64>,
     Query(query): Query<AlertQuery>,
 ) -> PageResult {
-    show(&state, &caller, &headers, id, notice(query.ok.as_deref()), None, &Errors::default()).await
+    show(
+        &state,
+        &caller,
+        &headers,
+        id,
+        notice(query.ok.as_deref()),
+        None,
+        &Errors::default(),
+    )
+    .await
 }
 
 /// The alert page; `typed` is the step form as typed when it was refused.
@@ -267,7 +276,14 @@ async fn show(
         (Some(from), Some(actor), true) => AlertStep::ALL
             .iter()
             .filter(|step| transition(from, **step, actor).is_ok())
-            .filter(|step| can_write(&me, Some(&facts), &WriteAction::MoveAlert { to: **step }, today))
+            .filter(|step| {
+                can_write(
+                    &me,
+                    Some(&facts),
+                    &WriteAction::MoveAlert { to: **step },
+                    today,
+                )
+            })
             .map(|step| (step.code(), labels::alert_status(step.code())))
             .collect(),
         _ => Vec::new(),

@@ -26,9 +26,9 @@ use super::{
     Candidate, LimitLeft, Opt, candidates, establishment_names, follows_workers, format,
     journal_list, labels, not_for_role, options, pregnancy_left, rolling_limits_left,
 };
+use crate::AppState;
 use crate::caller::person;
 use crate::login::PageCaller;
-use crate::AppState;
 
 /// The query of the list: search, page and its filters.
 #[derive(Debug, Default, Deserialize)]
@@ -112,7 +112,11 @@ fn sites_of(c: &Candidate, followed: &BTreeSet<String>, today: chrono::NaiveDate
         out
     };
     let mine = in_force(true);
-    if mine.is_empty() { in_force(false) } else { mine }
+    if mine.is_empty() {
+        in_force(false)
+    } else {
+        mine
+    }
 }
 
 /// The classification in force today: A when any attachment says A.
@@ -156,8 +160,8 @@ pub(super) async fn page(
     let names = establishment_names(store).await?;
     let mut open: BTreeMap<i64, usize> = BTreeMap::new();
     for a in store.all_alerts().await? {
-        let closed = siseri_domain::alerts::AlertStatus::parse(&a.status)
-            .is_some_and(|s| s.is_closed());
+        let closed =
+            siseri_domain::alerts::AlertStatus::parse(&a.status).is_some_and(|s| s.is_closed());
         if !closed {
             *open.entry(a.worker_id).or_default() += 1;
         }
@@ -198,7 +202,14 @@ pub(super) async fn page(
         query.page,
         &[
             ("q", text(&query.q)),
-            ("alerte", if alert_only { "oui".into() } else { String::new() }),
+            (
+                "alerte",
+                if alert_only {
+                    "oui".into()
+                } else {
+                    String::new()
+                },
+            ),
             ("categorie", category.clone()),
             ("etablissement", site.clone()),
         ],
@@ -286,7 +297,8 @@ async fn flags_for(
     let mut flags = Vec::new();
     for code in ["CLASSEMENT_A_REVOIR", "ECART_PASSIF_OPERATIONNEL"] {
         let present = found.iter().any(|i| {
-            serde_json::to_value(i).is_ok_and(|v| v.get("code").and_then(|c| c.as_str()) == Some(code))
+            serde_json::to_value(i)
+                .is_ok_and(|v| v.get("code").and_then(|c| c.as_str()) == Some(code))
         });
         if present {
             flags.push(labels::indicator(code));

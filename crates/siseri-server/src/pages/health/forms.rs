@@ -29,8 +29,14 @@ use crate::{ApiError, AppState};
 
 const NATURES: &[(&str, &str)] = &[
     ("ESTIMATION_MDT", "Estimation du médecin du travail"),
-    ("INTERNE_VIVO", "Dose interne — anthroporadiométrie (in vivo)"),
-    ("INTERNE_VITRO", "Dose interne — radiotoxicologie (in vitro)"),
+    (
+        "INTERNE_VIVO",
+        "Dose interne — anthroporadiométrie (in vivo)",
+    ),
+    (
+        "INTERNE_VITRO",
+        "Dose interne — radiotoxicologie (in vitro)",
+    ),
 ];
 
 const QUANTITIES: &[(&str, &str)] = &[
@@ -75,7 +81,12 @@ pub(super) struct Choice {
 }
 
 impl Choice {
-    fn of(list: &[(&'static str, &'static str)], chosen: &str, errors: &Errors, field: &str) -> Self {
+    fn of(
+        list: &[(&'static str, &'static str)],
+        chosen: &str,
+        errors: &Errors,
+        field: &str,
+    ) -> Self {
         Choice {
             options: options(list, chosen),
             error: errors.on(field),
@@ -164,7 +175,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-/// A date typed in a form: `AAAA-MM-JJ` (date field) or `JJ/MM/AAAA`.
+/// A date typed in a form: `JJ/MM/AAAA`, or `AAAA-MM-JJ` (what a browser's date field sends).
 fn parse_day(s: &str) -> Option<NaiveDate> {
     let s = s.trim();
     NaiveDate::parse_from_str(s, "%Y-%m-%d")
@@ -390,7 +401,9 @@ pub(super) async fn add_result(
         match physician::add_result(store, &sender, &nir, &entry, state.clock.today()).await {
             Ok(_) => {
                 crate::notifications::sweep_now(store).await;
-                return Ok(Redirect::to(&format!("/travailleurs/{nir}?ok=resultat")).into_response());
+                return Ok(
+                    Redirect::to(&format!("/travailleurs/{nir}?ok=resultat")).into_response()
+                );
             }
             Err(e) => errors.absorb(e, "")?,
         }
@@ -473,8 +486,8 @@ async fn show_version_form(
     let defaults = VersionForm {
         statut: current.statut.clone(),
         dose: current.dose_usv.map(msv_input).unwrap_or_default(),
-        date_debut: current.date_debut.format("%Y-%m-%d").to_string(),
-        date_fin: current.date_fin.format("%Y-%m-%d").to_string(),
+        date_debut: super::format::date(current.date_debut),
+        date_fin: super::format::date(current.date_fin),
         ..VersionForm::default()
     };
     let form = typed.unwrap_or(&defaults);
@@ -538,10 +551,10 @@ pub(super) async fn add_version(
         match physician::add_version(store, &sender, id, &v, state.clock.today()).await {
             Ok(_) => {
                 crate::notifications::sweep_now(store).await;
-                return Ok(Redirect::to(&format!(
-                    "/travailleurs/{nir}?ok=version#resultat-{id}"
-                ))
-                .into_response());
+                return Ok(
+                    Redirect::to(&format!("/travailleurs/{nir}?ok=version#resultat-{id}"))
+                        .into_response(),
+                );
             }
             Err(e) => errors.absorb(e, "")?,
         }
@@ -605,8 +618,15 @@ pub(super) async fn pregnancy_form(
     Path(n): Path<String>,
 ) -> PageResult {
     let nir = path_nir(&n)?;
-    show_pregnancy(&state, &caller, &headers, &nir, &PregnancyForm::default(), &Errors::default())
-        .await
+    show_pregnancy(
+        &state,
+        &caller,
+        &headers,
+        &nir,
+        &PregnancyForm::default(),
+        &Errors::default(),
+    )
+    .await
 }
 
 async fn show_pregnancy(
@@ -617,7 +637,13 @@ async fn show_pregnancy(
     form: &PregnancyForm,
     errors: &Errors,
 ) -> PageResult {
-    let layout = Layout::of(state, caller, headers, &format!("/travailleurs/{nir}/grossesse")).await?;
+    let layout = Layout::of(
+        state,
+        caller,
+        headers,
+        &format!("/travailleurs/{nir}/grossesse"),
+    )
+    .await?;
     let today = state.clock.today();
     let r = match record::read(state, &caller.0, &layout, nir, Month::of(today)).await? {
         Ok(r) => r,
@@ -632,7 +658,10 @@ async fn show_pregnancy(
         )));
     }
     let store = state.store.as_ref();
-    let worker = store.worker(nir).await?.ok_or(PageError(ApiError::NotFound))?;
+    let worker = store
+        .worker(nir)
+        .await?
+        .ok_or(PageError(ApiError::NotFound))?;
     let pregnancies = store.pregnancies(worker.id).await?;
     let is_end = form.action == "terminer";
     let ongoing = pregnancies
@@ -647,7 +676,11 @@ async fn show_pregnancy(
                 text_id: format!("justification-fin-{}", p.id),
                 declared: super::format::date(p.declared_on),
                 date: Field {
-                    value: if typed_here { form.date.clone() } else { String::new() },
+                    value: if typed_here {
+                        form.date.clone()
+                    } else {
+                        String::new()
+                    },
                     error: errors.on(&format!("{prefix}date_fin")),
                 },
                 justification: Field {
@@ -675,7 +708,11 @@ async fn show_pregnancy(
         name: format!("{} {}", r.data.nom, r.data.prenom),
         errors: errors.all(),
         date: Field {
-            value: if is_end { String::new() } else { form.date.clone() },
+            value: if is_end {
+                String::new()
+            } else {
+                form.date.clone()
+            },
             error: errors.on("date_declaration"),
         },
         justification: Field {
@@ -718,7 +755,10 @@ pub(super) async fn pregnancy(
     };
     let date = day(&mut errors, &date_field, &form.date, true);
     if form.justification.trim().is_empty() {
-        errors.add(&format!("{prefix}justification"), "La justification est obligatoire.");
+        errors.add(
+            &format!("{prefix}justification"),
+            "La justification est obligatoire.",
+        );
     }
     if let (Some(date), true) = (date, errors.is_empty()) {
         let sender = sender_info(store, &caller.0).await?;
@@ -728,16 +768,11 @@ pub(super) async fn pregnancy(
                     .await
                     .map(|()| "fin-grossesse")
             }
-            _ => physician::declare_pregnancy(
-                store,
-                &sender,
-                &nir,
-                date,
-                &form.justification,
-                today,
-            )
-            .await
-            .map(|_| "grossesse"),
+            _ => {
+                physician::declare_pregnancy(store, &sender, &nir, date, &form.justification, today)
+                    .await
+                    .map(|_| "grossesse")
+            }
         };
         match done {
             Ok(ok) => {
@@ -766,11 +801,16 @@ mod tests {
         )
         .ok();
         e.absorb(
-            WriteError::Invalid("date_fin : entre la déclaration et la date du jour attendue".into()),
+            WriteError::Invalid(
+                "date_fin : entre la déclaration et la date du jour attendue".into(),
+            ),
             "fin-3.",
         )
         .ok();
-        assert_eq!(e.on("dose").as_deref(), Some("Obligatoire avec le statut MESURE"));
+        assert_eq!(
+            e.on("dose").as_deref(),
+            Some("Obligatoire avec le statut MESURE")
+        );
         assert!(e.on("fin-3.date_fin").is_some());
         assert_eq!(e.status(), StatusCode::UNPROCESSABLE_ENTITY);
         e.absorb(WriteError::Transition("x".into()), "").ok();

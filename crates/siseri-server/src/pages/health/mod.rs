@@ -251,7 +251,9 @@ fn notice(code: Option<&str>) -> Option<&'static str> {
         "fin-grossesse" => "La fin de grossesse a été enregistrée.",
         "etape" => "L’alerte a changé de statut ; l’étape figure dans son historique.",
         "delegation" => "La délégation a été enregistrée.",
-        "revocation" => "La délégation a été révoquée ; elle cesse de produire effet immédiatement.",
+        "revocation" => {
+            "La délégation a été révoquée ; elle cesse de produire effet immédiatement."
+        }
         _ => return None,
     })
 }
@@ -394,27 +396,34 @@ pub(super) struct LimitLeft {
     pub text: String,
     /// Whether it is exceeded (reached, for the unborn child).
     pub exceeded: bool,
+    /// Whether the figure differs from the adults' (under 18, unborn child): then the
+    /// lists say it.
+    pub special: bool,
 }
 
 impl LimitLeft {
     /// A limit exceeded when the total is greater than it.
-    fn over(label: &'static str, total: i64, limit: i64) -> Self {
-        Self::make(label, total, limit, total > limit)
+    fn over(label: &'static str, total: i64, limit: i64, adult: i64) -> Self {
+        Self::make(label, total, limit, total > limit, limit != adult)
     }
 
     /// The unborn child's limit, reached at 1 mSv (`rules.md` §4).
     fn reached(label: &'static str, total: i64, limit: i64) -> Self {
-        Self::make(label, total, limit, total >= limit)
+        Self::make(label, total, limit, total >= limit, true)
     }
 
-    fn make(label: &'static str, total: i64, limit: i64, exceeded: bool) -> Self {
+    fn make(label: &'static str, total: i64, limit: i64, exceeded: bool, special: bool) -> Self {
         let left = (limit - total).max(0);
         let text = if exceeded && total > limit {
             format!("dépassée de {}", format::msv(total - limit))
         } else if exceeded {
             "atteinte".to_string()
         } else {
-            format!("reste {} ({})", format::msv(left), format::percent(left, limit))
+            format!(
+                "reste {} ({})",
+                format::msv(left),
+                format::percent(left, limit)
+            )
         };
         LimitLeft {
             label,
@@ -422,22 +431,31 @@ impl LimitLeft {
             total: format::msv(total),
             text,
             exceeded,
+            special,
         }
     }
 }
 
 /// The four rolling limits of a worker at `au` (`siseri_domain::limits`: adults, or under
 /// 18 — apprentices included — on the last day of the month) against his totals.
-fn rolling_limits_left(
-    birth: NaiveDate,
-    totals: &siseri_domain::totals::Totals,
-) -> Vec<LimitLeft> {
+fn rolling_limits_left(birth: NaiveDate, totals: &siseri_domain::totals::Totals) -> Vec<LimitLeft> {
     let l = siseri_domain::limits::rolling_limits_at(birth, totals.au);
+    let a = siseri_domain::limits::RollingLimits::ADULT;
     vec![
-        LimitLeft::over("Dose efficace", totals.e_12_mois_usv, l.e_usv),
-        LimitLeft::over("Cristallin", totals.cristallin_12_mois_usv, l.cristallin_usv),
-        LimitLeft::over("Peau", totals.peau_12_mois_usv, l.peau_usv),
-        LimitLeft::over("Extrémités", totals.extremites_12_mois_usv, l.extremites_usv),
+        LimitLeft::over("Dose efficace", totals.e_12_mois_usv, l.e_usv, a.e_usv),
+        LimitLeft::over(
+            "Cristallin",
+            totals.cristallin_12_mois_usv,
+            l.cristallin_usv,
+            a.cristallin_usv,
+        ),
+        LimitLeft::over("Peau", totals.peau_12_mois_usv, l.peau_usv, a.peau_usv),
+        LimitLeft::over(
+            "Extrémités",
+            totals.extremites_12_mois_usv,
+            l.extremites_usv,
+            a.extremites_usv,
+        ),
     ]
 }
 
@@ -496,10 +514,10 @@ mod tests {
 
     #[test]
     fn limits_left_say_what_remains_or_by_how_much_it_is_exceeded() {
-        let l = LimitLeft::over("E", 16_800, 20_000);
+        let l = LimitLeft::over("E", 16_800, 20_000, 20_000);
         assert_eq!(l.text, "reste 3,20\u{a0}mSv (16\u{a0}%)");
-        assert!(!l.exceeded);
-        let l = LimitLeft::over("E", 21_000, 20_000);
+        assert!(!l.exceeded && !l.special);
+        let l = LimitLeft::over("E", 21_000, 20_000, 20_000);
         assert_eq!(l.text, "dépassée de 1,00\u{a0}mSv");
         assert!(l.exceeded);
         let l = LimitLeft::reached("Enfant", 1_000, 1_000);

@@ -11,7 +11,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
-use siseri_domain::access::{Person, ReadDecision, ReadKind, WorkerFacts, WriteAction, can_read, can_write};
+use siseri_domain::access::{
+    Person, ReadDecision, ReadKind, WorkerFacts, WriteAction, can_read, can_write,
+};
 use siseri_domain::account::Role;
 use siseri_domain::ids::Nir;
 use siseri_domain::totals::{Month, Totals};
@@ -235,7 +237,11 @@ impl ResultRow {
             sender: sender_label(&r.emetteur),
             nature: labels::nature(&r.nature),
             quantity: match &r.position {
-                Some(p) => format!("{} ({})", labels::quantity(&r.grandeur), labels::position(p)),
+                Some(p) => format!(
+                    "{} ({})",
+                    labels::quantity(&r.grandeur),
+                    labels::position(p)
+                ),
                 None => labels::quantity(&r.grandeur).to_string(),
             },
             period: format!(
@@ -376,7 +382,8 @@ pub(super) async fn page(
         None => s.to_string(),
     };
     let d = &r.data;
-    let medical = can_read(&r.person, &r.facts, ReadKind::InternalResults, today) == ReadDecision::Full;
+    let medical =
+        can_read(&r.person, &r.facts, ReadKind::InternalResults, today) == ReadDecision::Full;
     let worker = store.worker(&nir).await?;
     let (pregnancies, pregnancy_limit) = match (&worker, medical && d.sexe == "F") {
         (Some(w), true) => {
@@ -388,7 +395,10 @@ pub(super) async fn page(
                     ended: p.ended_on.map_or_else(|| "en cours".into(), format::date),
                 })
                 .collect();
-            (Some(lines), super::pregnancy_left(store, w, au, today).await?)
+            (
+                Some(lines),
+                super::pregnancy_left(store, w, au, today).await?,
+            )
         }
         _ => (None, None),
     };
@@ -400,7 +410,7 @@ pub(super) async fn page(
     limits.extend(pregnancy_limit);
     let results: Option<Vec<ResultRow>> = d.resultats.as_ref().map(|rs| {
         let mut sorted: Vec<&ResultData> = rs.iter().collect();
-        sorted.sort_by(|a, b| (b.date_fin, b.id).cmp(&(a.date_fin, a.id)));
+        sorted.sort_by_key(|r| std::cmp::Reverse((r.date_fin, r.id)));
         sorted.into_iter().map(ResultRow::of).collect()
     });
     Ok(RecordPage {
@@ -408,7 +418,11 @@ pub(super) async fn page(
         nir: d.nir.clone(),
         name: format!("{} {}", d.nom, d.prenom),
         birth: format::date(d.date_naissance),
-        sex: if d.sexe == "F" { "féminin" } else { "masculin" },
+        sex: if d.sexe == "F" {
+            "féminin"
+        } else {
+            "masculin"
+        },
         au: format::month(au),
         au_value: au.label(),
         attachments: d
@@ -430,7 +444,7 @@ pub(super) async fn page(
         results,
         readings: d.dosimetrie_operationnelle.as_ref().map(|rs| {
             let mut sorted: Vec<&ReadingData> = rs.iter().collect();
-            sorted.sort_by(|a, b| b.date_fin_port.cmp(&a.date_fin_port));
+            sorted.sort_by_key(|r| std::cmp::Reverse(r.date_fin_port));
             sorted
                 .into_iter()
                 .map(|x| ReadingRow {
@@ -480,7 +494,9 @@ pub(super) async fn page(
                 .map(|i| {
                     let month = Month::parse(&i.mois).map_or_else(|| i.mois.clone(), format::month);
                     match &i.siret {
-                        Some(s) => format!("{} — {month} — {}", labels::indicator(&i.code), site(s)),
+                        Some(s) => {
+                            format!("{} — {month} — {}", labels::indicator(&i.code), site(s))
+                        }
                         None => format!("{} — {month}", labels::indicator(&i.code)),
                     }
                 })
@@ -510,9 +526,15 @@ fn total_lines(t: &Totals) -> Vec<TotalLine> {
     };
     let mut out = vec![
         line("Dose efficace sur 12 mois glissants", t.e_12_mois_usv),
-        line("Dose efficace de l’année civile (janvier au mois affiché)", t.e_annee_usv),
+        line(
+            "Dose efficace de l’année civile (janvier au mois affiché)",
+            t.e_annee_usv,
+        ),
         line("Dose efficace de toute la carrière", t.e_carriere_usv),
-        line("Cristallin sur 12 mois (œil le plus exposé)", t.cristallin_12_mois_usv),
+        line(
+            "Cristallin sur 12 mois (œil le plus exposé)",
+            t.cristallin_12_mois_usv,
+        ),
     ];
     let by_eye: BTreeMap<String, i64> = t
         .cristallin_par_oeil
@@ -523,7 +545,10 @@ fn total_lines(t: &Totals) -> Vec<TotalLine> {
         out.push(line(&format!("Cristallin sur 12 mois, {eye}"), v));
     }
     out.push(line("Peau sur 12 mois", t.peau_12_mois_usv));
-    out.push(line("Extrémités sur 12 mois (position la plus exposée)", t.extremites_12_mois_usv));
+    out.push(line(
+        "Extrémités sur 12 mois (position la plus exposée)",
+        t.extremites_12_mois_usv,
+    ));
     for (p, v) in &t.extremites_par_position {
         out.push(line(
             &format!("Extrémités sur 12 mois, {}", labels::position(p.code())),
