@@ -491,6 +491,7 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         assert_eq!(p.status, 422, "{}", p.html);
         assert!(p.html.contains("fr-input-group--error"));
         assert!(p.html.contains("aria-describedby=\"justification-erreur\""));
+        assert!(p.html.contains("href=\"#justification\""), "the summary links to the field");
         assert!(p.html.contains("value=\"4,5\""), "what was typed is kept");
         let p = dr
             .post(

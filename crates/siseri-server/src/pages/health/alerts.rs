@@ -186,7 +186,7 @@ struct AlertPage {
     badge: &'static str,
     raised: String,
     steps: Vec<StepRow>,
-    errors: Vec<String>,
+    errors: Vec<super::forms::Problem>,
     moves: Vec<Opt>,
     move_error: Option<String>,
     text: Field,

@@ -48,7 +48,7 @@ struct DelegationsPage {
     search_label: &'static str,
     login: Field,
     write: bool,
-    errors: Vec<String>,
+    errors: Vec<super::forms::Problem>,
 }
 
 /// The query of the page.
@@ -158,7 +158,10 @@ async fn show(
                 error: Some(t.error.clone()),
             },
             t.write,
-            vec![t.error],
+            vec![super::forms::Problem {
+                href: "login".into(),
+                text: format!("Identifiant du professionnel de santé : {}", t.error),
+            }],
         ),
         None => (Field::default(), false, Vec::new()),
     };

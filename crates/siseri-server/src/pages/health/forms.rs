@@ -123,13 +123,21 @@ impl Errors {
         self.fields.is_empty() && self.general.is_empty()
     }
 
-    /// Every message, for the summary at the top of the form.
-    pub(super) fn all(&self) -> Vec<String> {
-        self.general
-            .iter()
-            .cloned()
-            .chain(self.fields.values().cloned())
-            .collect()
+    /// Every message, for the summary at the top of the form: each field's names its
+    /// field and links to it.
+    pub(super) fn all(&self) -> Vec<Problem> {
+        let general = self.general.iter().map(|m| Problem {
+            href: String::new(),
+            text: m.clone(),
+        });
+        let fields = self.fields.iter().map(|(field, m)| {
+            let (id, label) = field_of(field);
+            Problem {
+                href: id,
+                text: format!("{label} : {m}"),
+            }
+        });
+        general.chain(fields).collect()
     }
 
     pub(super) fn status(&self) -> StatusCode {
@@ -165,6 +173,47 @@ impl Errors {
             WriteError::Store(s) => Err(s.into()),
         }
     }
+}
+
+/// A line of the errors' summary: its message, and the id of its field (empty: none).
+pub(super) struct Problem {
+    pub href: String,
+    pub text: String,
+}
+
+/// The id and the label of a form field named in an error (`fin-3.date_fin` is the end
+/// date of pregnancy 3).
+fn field_of(field: &str) -> (String, &'static str) {
+    if let Some((pregnancy, name)) = field
+        .strip_prefix("fin-")
+        .and_then(|rest| rest.split_once('.'))
+    {
+        return match name {
+            "date_fin" => (
+                format!("date-fin-{pregnancy}"),
+                "Date de fin de la grossesse",
+            ),
+            _ => (
+                format!("justification-fin-{pregnancy}"),
+                "Justification de la fin de grossesse",
+            ),
+        };
+    }
+    let label = match field {
+        "nature" => "Nature du résultat",
+        "grandeur" => "Grandeur",
+        "position" => "Position",
+        "statut" => "Statut",
+        "date_debut" => "Début de la période",
+        "date_fin" => "Fin de la période",
+        "dose" => "Dose en mSv",
+        "justification" => "Justification",
+        "date_declaration" => "Date de la déclaration",
+        "texte" => "Commentaire",
+        "login" => "Identifiant du professionnel de santé",
+        _ => "Champ",
+    };
+    (field.to_string(), label)
 }
 
 fn capitalise(s: &str) -> String {
@@ -264,7 +313,7 @@ struct ResultFormPage {
     layout: Layout,
     nir: String,
     name: String,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     nature: Choice,
     grandeur: Choice,
     position: Choice,
@@ -440,7 +489,7 @@ struct VersionFormPage {
     nir: String,
     name: String,
     current: ResultRow,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     statut: Choice,
     dose: Field,
     date_debut: Field,
@@ -604,7 +653,7 @@ struct PregnancyPage {
     layout: Layout,
     nir: String,
     name: String,
-    errors: Vec<String>,
+    errors: Vec<Problem>,
     date: Field,
     justification: Field,
     ongoing: Vec<EndForm>,

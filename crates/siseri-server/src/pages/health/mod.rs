@@ -407,6 +407,18 @@ impl LimitLeft {
         Self::make(label, total, limit, total > limit, limit != adult)
     }
 
+    /// The lifetime limit of emergency responders: the career total stays at or below 1 Sv.
+    fn lifetime(career: i64) -> Self {
+        let limit = siseri_domain::limits::LIFETIME_LIMIT_USV;
+        Self::make(
+            "Vie entière (groupes d’intervention)",
+            career,
+            limit,
+            career > limit,
+            true,
+        )
+    }
+
     /// The unborn child's limit, reached at 1 mSv (`rules.md` §4).
     fn reached(label: &'static str, total: i64, limit: i64) -> Self {
         Self::make(label, total, limit, total >= limit, true)

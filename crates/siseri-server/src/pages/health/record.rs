@@ -130,6 +130,8 @@ pub(super) struct Readable {
     pub data: RecordData,
     pub person: Person,
     pub facts: WorkerFacts,
+    /// Every version of the attachments (the lifetime limit looks at all of them).
+    pub attachments: Vec<siseri_domain::worker::Attachment>,
 }
 
 /// Reads `nir`'s record as the caller may see it (journaled by `read_worker_at`):
@@ -157,6 +159,7 @@ pub(super) async fn read(
         data,
         person,
         facts: worker_facts(nir, &attachments),
+        attachments,
     }))
 }
 
@@ -408,6 +411,15 @@ pub(super) async fn page(
         .map(|t| rolling_limits_left(d.date_naissance, t))
         .unwrap_or_default();
     limits.extend(pregnancy_limit);
+    // Emergency responders (`SUR_GRP_1`, `SUR_GRP_2`) at any time: 1 Sv over the career.
+    let lifetime = siseri_domain::limits::lifetime_limit_applies(
+        r.attachments
+            .iter()
+            .flat_map(|a| a.versions.iter().map(|v| &v.terms)),
+    );
+    if let (true, Some(t)) = (lifetime, &d.totaux) {
+        limits.push(LimitLeft::lifetime(t.e_carriere_usv));
+    }
     let results: Option<Vec<ResultRow>> = d.resultats.as_ref().map(|rs| {
         let mut sorted: Vec<&ResultData> = rs.iter().collect();
         sorted.sort_by_key(|r| std::cmp::Reverse((r.date_fin, r.id)));
@@ -453,7 +465,11 @@ pub(super) async fn page(
                         date_hour(x.date_debut_port),
                         date_hour(x.date_fin_port)
                     ),
-                    site: format!("{} — {}", site(&x.site_inb), site(&x.siret)),
+                    site: if x.site_inb == x.siret {
+                        site(&x.siret)
+                    } else {
+                        format!("{} — {}", site(&x.site_inb), site(&x.siret))
+                    },
                     place: format!("{} (zone {})", x.lieu, x.zone),
                     quantity: x.type_mesure.clone(),
                     dosimeter: x.type_dosimetre.clone(),
