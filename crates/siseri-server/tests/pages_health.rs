@@ -433,6 +433,11 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         let p = insp.get(&format!("/travailleurs/{DUPONT}")).await;
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(!p.html.contains("Ajouter un résultat"));
+        let p = insp
+            .get(&format!("/alertes/{}", alert_id(&env).await))
+            .await;
+        assert_eq!(p.status, 200, "{}", p.html);
+        assert!(p.html.contains("21,00\u{a0}mSv") && !p.html.contains("Faire avancer"));
 
         // Roles that follow nobody.
         let mut employer = Browser::login(&env, "employeur").await;
@@ -491,7 +496,10 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         assert_eq!(p.status, 422, "{}", p.html);
         assert!(p.html.contains("fr-input-group--error"));
         assert!(p.html.contains("aria-describedby=\"justification-erreur\""));
-        assert!(p.html.contains("href=\"#justification\""), "the summary links to the field");
+        assert!(
+            p.html.contains("href=\"#justification\""),
+            "the summary links to the field"
+        );
         assert!(p.html.contains("value=\"4,5\""), "what was typed is kept");
         let p = dr
             .post(

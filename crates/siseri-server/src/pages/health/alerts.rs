@@ -191,6 +191,8 @@ struct AlertPage {
     move_error: Option<String>,
     text: Field,
     delegate: bool,
+    /// Whether the caller has the alerts list (the roles that follow workers).
+    listed: bool,
 }
 
 /// The query of the alert page.
@@ -333,6 +335,7 @@ async fn show(
             error: errors.on("texte"),
         },
         delegate: me.role == siseri_domain::account::Role::ProfessionnelSante,
+        listed: follows_workers(me.role),
         layout,
     };
     let status = if errors.is_empty() {
