@@ -331,7 +331,7 @@ pub struct DelegationRequest {
 /// An MDT delegates, under his responsibility, to a health professional.
 #[utoipa::path(post, path = "/api/v1/delegations", tag = "comptes", request_body = DelegationRequest,
     responses((status = 200), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
-async fn delegate(
+pub(crate) async fn delegate(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<DelegationRequest>,
@@ -361,7 +361,7 @@ async fn delegate(
 /// The MDT revokes one of his delegations (takes effect on the next request).
 #[utoipa::path(post, path = "/api/v1/delegations/{id}/revocation", tag = "comptes", params(("id" = i64, Path)),
     responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
-async fn revoke_delegation(
+pub(crate) async fn revoke_delegation(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,

@@ -277,7 +277,7 @@ fn reading_view(r: &OperationalReading) -> Option<ReadingView> {
 
 /// Totals at `au` from the current versions the decision lets through; an advisor also gets
 /// the internal results and estimates of his periods as one figure.
-fn totals(results: &[DoseResult], decision: &ReadDecision, au: Month) -> Option<Totals> {
+pub(crate) fn totals(results: &[DoseResult], decision: &ReadDecision, au: Month) -> Option<Totals> {
     admits(decision, NaiveDate::MIN)?;
     let mut sums = MonthlySums::new();
     let mut others = MonthlySums::new();
@@ -329,7 +329,7 @@ fn alert_view(a: &AlertRow, decision: &ReadDecision) -> Option<AlertView> {
 
 /// The indicators: the classification advisory by month, and the gaps between reference
 /// and operational dosimetry by month and establishment.
-fn indicators(
+pub(crate) fn indicators(
     results: &[DoseResult],
     readings: &[OperationalReading],
     attachments: &[Attachment],

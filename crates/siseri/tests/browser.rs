@@ -32,6 +32,7 @@ journey!(inspector);
 journey!(crp);
 journey!(organisme);
 journey!(employer_import);
+journey!(mdt);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]

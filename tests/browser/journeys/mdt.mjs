@@ -1,0 +1,106 @@
+// The occupational physician's journey: the workers he follows, filtered to those with an
+// open alert; the record of the radiographer who went over 20 mSv; a correction of one of
+// her results (refused first without its justification), seen in the version history;
+// her alert moved to its next status; the alerts list; the delegations.
+
+import assert from 'node:assert/strict';
+
+export default async function mdt({ newPage, loginAs, checkPage }) {
+  const page = await newPage();
+  await loginAs(page, 'mdt');
+
+  // The followed workers, with what is left of each limit.
+  await page.goto('/suivi');
+  await page.getByRole('heading', { level: 1, name: 'Travailleurs suivis' }).waitFor();
+  await page.getByRole('table', { name: /Travailleurs suivis/ }).waitFor();
+  await checkPage(page, 'suivi');
+
+  // Only those with an open alert: the demo's radiographer.
+  // The DSFR draws the box over the field: a person clicks its label.
+  await page.getByText('Avec une alerte ouverte', { exact: true }).click();
+  assert.ok(await page.getByLabel('Avec une alerte ouverte').isChecked());
+  await Promise.all([
+    page.waitForURL(/\/suivi\?.*alerte=oui/),
+    page.getByRole('button', { name: 'Filtrer' }).click(),
+  ]);
+  const table = page.getByRole('table', { name: /Travailleurs suivis/ });
+  assert.equal(await table.locator('tbody tr').count(), 1, 'one worker has an open alert');
+  await table.getByText(/dépassée de/).first().waitFor();
+
+  // Her record.
+  const link = table.locator('tbody tr').first().getByRole('link');
+  const name = (await link.textContent()).trim();
+  await Promise.all([page.waitForURL(/\/travailleurs\/[0-9A-Z]{13}$/), link.click()]);
+  await page.getByRole('heading', { level: 1, name: `Dossier de ${name}` }).waitFor();
+  await page.getByRole('heading', { level: 2, name: /Totaux au/ }).waitFor();
+  await checkPage(page, 'dossier');
+
+  // Correct her latest result: without a justification it is refused, field by field.
+  const results = page.getByRole('table', { name: /Résultats/ });
+  await Promise.all([
+    page.waitForURL(/\/resultats\/\d+\/version$/),
+    results.getByRole('link', { name: /^Corriger/ }).first().click(),
+  ]);
+  await page.getByRole('heading', { level: 1, name: 'Corriger ou annuler un résultat' }).waitFor();
+  await page.getByRole('heading', { level: 2, name: /Version actuelle/ }).waitFor();
+  await checkPage(page, 'correction');
+  await page.getByLabel('Dose en mSv').fill('0,3');
+  await page.getByRole('button', { name: 'Enregistrer la nouvelle version' }).click();
+  await page.getByRole('alert').getByText('La justification est obligatoire', { exact: false }).waitFor();
+  assert.equal(await page.getByLabel('Dose en mSv').inputValue(), '0,3', 'what was typed is kept');
+  await checkPage(page, 'correction-erreurs');
+  const why = 'Dosimètre porté par un collègue pendant une semaine : dose réévaluée.';
+  await page.getByLabel('Justification').fill(why);
+  await Promise.all([
+    page.waitForURL(/\/travailleurs\/[0-9A-Z]{13}\?ok=version/),
+    page.getByRole('button', { name: 'Enregistrer la nouvelle version' }).click(),
+  ]);
+  await page.getByText('La nouvelle version du résultat a été enregistrée', { exact: false }).waitFor();
+  // The history, opened without JavaScript (<details>), keeps both versions.
+  const corrected = page.getByRole('table', { name: /Résultats/ }).locator('tbody tr').first();
+  await corrected.getByText(/Version \d+ — voir l’historique/).click();
+  await corrected.getByText(why, { exact: false }).first().waitFor();
+  await corrected.getByText(/Version 1 du .* par organisme/).waitFor();
+
+  // Her alert, moved to its next status with a comment.
+  await Promise.all([
+    page.waitForURL(/\/alertes\/\d+$/),
+    page.getByRole('link', { name: /Voir et traiter l’alerte/ }).first().click(),
+  ]);
+  await page.getByRole('heading', { level: 1, name: /Alerte n° \d+/ }).waitFor();
+  await checkPage(page, 'alerte');
+  const next = page.getByLabel('Nouveau statut');
+  const choice = (await next.locator('option').first().textContent()).trim();
+  await page.getByLabel('Commentaire').fill('Entretien avec la salariée ; enquête sur le poste de travail.');
+  await Promise.all([
+    page.waitForURL(/\/alertes\/\d+\?ok=etape$/),
+    page.getByRole('button', { name: 'Enregistrer l’étape' }).click(),
+  ]);
+  await page.getByText('L’alerte a changé de statut', { exact: false }).waitFor();
+  await page.getByRole('listitem').filter({ hasText: `${choice} — mdt` }).first().waitFor();
+
+  // Every alert of the followed workers.
+  await page.getByRole('link', { name: 'Revenir à la liste des alertes' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Alertes' }).waitFor();
+  await page.getByRole('table', { name: /Alertes des travailleurs suivis/ }).waitFor();
+  await checkPage(page, 'alertes');
+
+  // Delegations: to the nurse, read and write.
+  await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Délégations' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Délégations' }).waitFor();
+  await page.getByLabel('Identifiant du professionnel de santé').fill('infirmier');
+  await page.getByText('Lecture et écriture', { exact: true }).click();
+  await Promise.all([
+    page.waitForURL(/\/delegations\?ok=delegation$/),
+    page.getByRole('button', { name: 'Déléguer' }).click(),
+  ]);
+  await page.getByRole('table', { name: 'Délégations données' }).getByText('infirmier').first().waitFor();
+  await checkPage(page, 'delegations');
+
+  // Logout with the header's button (the context's `logout` finds two such buttons on
+  // /compte, the header's and the account page's).
+  await Promise.all([
+    page.waitForURL((url) => url.pathname === '/'),
+    page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click(),
+  ]);
+}
