@@ -764,6 +764,11 @@ async fn populate(store: &dyn Store, clock: Clock) -> Result<String, CliError> {
     }
     store.commit(&declarations).await?;
 
+    // The physician has delegated reading and writing to the nurse of his service.
+    store
+        .add_delegation("mdt", "infirmier", true, &demo_event("DELEGATION"))
+        .await?;
+
     // The demo worker has designated a doctor of his choice.
     store
         .add_grant(

@@ -85,11 +85,11 @@ export default async function mdt({ newPage, loginAs, checkPage }) {
   await page.getByRole('table', { name: /Alertes des travailleurs suivis/ }).waitFor();
   await checkPage(page, 'alertes');
 
-  // Delegations: to the nurse, read and write.
+  // Delegations: the demo's to the nurse is listed; give another, read and write.
   await page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Délégations' }).click();
   await page.getByRole('heading', { level: 1, name: 'Délégations' }).waitFor();
   await page.getByLabel('Identifiant du professionnel de santé').fill('infirmier');
-  await page.getByText('Lecture et écriture', { exact: true }).click();
+  await page.getByLabel('Lecture et écriture', { exact: true }).check({ force: true });
   await Promise.all([
     page.waitForURL(/\/delegations\?ok=delegation$/),
     page.getByRole('button', { name: 'Déléguer' }).click(),
