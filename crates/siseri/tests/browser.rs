@@ -26,6 +26,7 @@ macro_rules! journey {
 }
 
 journey!(common);
+journey!(employer);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]
