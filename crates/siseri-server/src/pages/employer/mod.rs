@@ -1,11 +1,11 @@
 //! The employer's space and the self-service registration of a new employer.
 //!
-//! - [`registration`]: `/inscription` (public) and `/admin/inscriptions` (administrators);
-//! - [`establishments`]: `/employeur/etablissements`;
-//! - [`workers`]: `/employeur/travailleurs…`, declarations and attachments, with the checks of
-//!   the worker import (one set of rules);
-//! - [`designations`]: `/employeur/designations`;
-//! - [`summary`]: `/employeur/bilan`, the non-nominative yearly summary.
+//! - [`registration`], `/inscription` (public) and `/admin/inscriptions` (administrators);
+//! - [`establishments`], `/employeur/etablissements`;
+//! - [`workers`], `/employeur/travailleurs…`: declarations and attachments, with the checks
+//!   of the worker import (one set of rules);
+//! - [`designations`], `/employeur/designations`;
+//! - [`summary`], `/employeur/bilan`: the non-nominative yearly summary.
 //!
 //! An employer sees administrative data only: never a dose by name (`access.md`).
 

@@ -63,6 +63,9 @@ struct Part {
     latest: Option<chrono::NaiveDate>,
 }
 
+/// A cell of a table: row, column.
+type Cell = (usize, usize);
+
 /// A table of counts, rows by columns, with the masked cells.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grid {
@@ -81,13 +84,13 @@ impl Grid {
         Grid { cells, masked }
     }
 
-    /// Secondary suppression (`rules.md` §6). The constraints: in each row, `followed = A + B
-    /// + other` and `followed = sum of classes`; in each column, `last row = sum of the
-    /// others` (the last row is the total). While a constraint has exactly one masked cell,
+    /// Secondary suppression (`rules.md` §6). The constraints: in each row, followed =
+    /// A plus B plus other, and followed = the sum of the classes; in each column, the last
+    /// row (the total) = the sum of the others. While a constraint has exactly one masked cell,
     /// its smallest unmasked cell that is not its total is masked too (ties: the first).
     fn suppress(&mut self) {
         let rows = self.cells.len();
-        let mut constraints: Vec<(Vec<(usize, usize)>, (usize, usize))> = Vec::new();
+        let mut constraints: Vec<(Vec<Cell>, Cell)> = Vec::new();
         for r in 0..rows {
             constraints.push(((0..4).map(|c| (r, c)).collect(), (r, 0)));
             let mut classes = vec![(r, 0)];
