@@ -181,19 +181,19 @@ async fn revoke_token(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DesignationRequest {
     /// `MDT` or `CRP`.
-    role: String,
+    pub(crate) role: String,
     /// The designated account.
-    login: String,
+    pub(crate) login: String,
     /// The establishment.
-    siret: String,
-    date_debut: NaiveDate,
-    date_fin: Option<NaiveDate>,
+    pub(crate) siret: String,
+    pub(crate) date_debut: NaiveDate,
+    pub(crate) date_fin: Option<NaiveDate>,
 }
 
 /// An employer (not a correspondent) designates an MDT or a CRP on one of its establishments.
 #[utoipa::path(post, path = "/api/v1/designations", tag = "comptes", request_body = DesignationRequest,
     responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody)), security(("jeton" = [])))]
-async fn designate(
+pub(crate) async fn designate(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<DesignationRequest>,

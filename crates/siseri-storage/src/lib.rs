@@ -16,6 +16,8 @@ mod import_sql;
 pub mod journal;
 pub mod outbox;
 mod outbox_sql;
+pub mod registrations;
+mod registrations_sql;
 mod rows;
 mod sql;
 mod store;
@@ -37,6 +39,9 @@ pub use import::{
 };
 pub use outbox::{
     Enqueued, InboxRow, NewInboxItem, NewNotification, Outbox, OutboxRow, RecipientKind,
+};
+pub use registrations::{
+    Employers, NewRegistration, RegisteredEstablishment, RegistrationRow, RegistrationStatus,
 };
 pub use store::{NewDesignation, NewEstablishment, Store, StoredToken, TransmissionFilter};
 pub use url::{DatabaseUrl, Engine};

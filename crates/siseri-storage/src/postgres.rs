@@ -263,3 +263,4 @@ crate::alerts_sql::sql_alerts!(
     "SELECT (json_array_elements_text($1::json))::bigint"
 );
 crate::outbox_sql::sql_outbox!(PostgresStore, sqlx::postgres::PgRow);
+crate::registrations_sql::sql_employers!(PostgresStore, sqlx::postgres::PgRow);

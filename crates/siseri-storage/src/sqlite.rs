@@ -169,3 +169,4 @@ crate::alerts_sql::sql_alerts!(
     "SELECT value FROM json_each($1)"
 );
 crate::outbox_sql::sql_outbox!(SqliteStore, sqlx::sqlite::SqliteRow);
+crate::registrations_sql::sql_employers!(SqliteStore, sqlx::sqlite::SqliteRow);

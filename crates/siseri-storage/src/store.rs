@@ -70,7 +70,7 @@ pub enum TransmissionFilter {
 
 /// Everything the registry stores, behind one interface.
 #[async_trait]
-pub trait Store: crate::Outbox + Send + Sync + std::fmt::Debug {
+pub trait Store: crate::Outbox + crate::Employers + Send + Sync + std::fmt::Debug {
     /// Which engine this is.
     fn engine(&self) -> Engine;
 

@@ -220,6 +220,8 @@ macro_rules! conformance_tests {
             journal_head_tampering_is_detected,
             logins_sessions_and_second_factor,
             tokens_identities_delegations_and_grants,
+            registrations_are_decided_once,
+            designations_can_be_ended,
         );
     };
 }

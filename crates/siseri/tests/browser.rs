@@ -33,6 +33,7 @@ journey!(crp);
 journey!(organisme);
 journey!(employer_import);
 journey!(mdt);
+journey!(employer);
 
 /// Every journey file has its `journey!` line above (a forgotten one would never run).
 #[test]

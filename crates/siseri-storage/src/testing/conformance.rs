@@ -1034,3 +1034,195 @@ pub async fn tokens_identities_delegations_and_grants(db: &TestDb) {
         Ok(true)
     );
 }
+
+fn registration(siret_: &str, login: &str) -> crate::NewRegistration {
+    crate::NewRegistration {
+        siren: siret(siret_).siren(),
+        company_name: format!("Entreprise {}", &siret_[..9]),
+        establishments: vec![crate::RegisteredEstablishment {
+            siret: siret(siret_),
+            name: format!("Établissement {siret_}"),
+            inb: true,
+        }],
+        rep_nom: "Durand".into(),
+        rep_prenom: "Élise".into(),
+        rep_email: "elise.durand@example.fr".into(),
+        rep_telephone: "01 23 45 67 89".into(),
+        login: login.into(),
+    }
+}
+
+fn employer_account(siret_: &str, login: &str) -> NewAccount {
+    let mut a = NewAccount::new(login, Role::Employeur);
+    a.siren = Some(siret(siret_).siren());
+    a.email = Some("elise.durand@example.fr".into());
+    a
+}
+
+/// Registrations: kept pending, accepted once in one transaction (establishments, account
+/// and enrolment code, all journaled) or refused with a reason; a registration that can no
+/// longer be accepted stores nothing.
+pub async fn registrations_are_decided_once(db: &TestDb) {
+    use crate::RegistrationStatus;
+    let (before, _) = ok(db.store.journal_head().await);
+    let first = ok(db
+        .store
+        .add_registration(&registration(SIRET_A, "chu.valmont"), &audit())
+        .await);
+    let second = ok(db
+        .store
+        .add_registration(&registration(SIRET_B, "centrale"), &audit())
+        .await);
+    let pending = ok(db.store.registrations(true).await);
+    assert_eq!(
+        pending.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [first, second]
+    );
+    assert_eq!(pending[0].request, registration(SIRET_A, "chu.valmont"));
+    assert_eq!(pending[0].status, RegistrationStatus::Pending);
+    assert_eq!(pending[0].created_at, now());
+    assert_eq!(pending[0].decided_at, None);
+
+    let expires = now() + chrono::Duration::days(7);
+    let account = ok(db
+        .store
+        .accept_registration(
+            first,
+            &employer_account(SIRET_A, "chu.valmont"),
+            "empreinte-du-code",
+            expires,
+            "admin",
+            &[audit(), audit()],
+        )
+        .await);
+    assert_eq!(account.spec.login, "chu.valmont");
+    let e = ok(db.store.establishment(&siret(SIRET_A)).await);
+    assert!(e.is_some_and(|e| e.inb && e.name == format!("Établissement {SIRET_A}")));
+    let stored = ok(db.store.account("chu.valmont").await);
+    assert_eq!(stored.map(|a| a.spec), Some(account.spec.clone()));
+    let taken = ok(db.store.take_enrolment("empreinte-du-code", now()).await);
+    assert_eq!(taken.map(|a| a.id), Some(account.id));
+    let decided = ok(db.store.registration(first).await);
+    let decided = decided.unwrap_or_else(|| panic!("registration"));
+    assert_eq!(decided.status, RegistrationStatus::Accepted);
+    assert_eq!(decided.decided_by.as_deref(), Some("admin"));
+    assert_eq!(decided.decided_at, Some(now()));
+
+    // Decided once: neither accepted again nor refused.
+    assert!(matches!(
+        db.store
+            .accept_registration(
+                first,
+                &employer_account(SIRET_A, "autre"),
+                "x",
+                expires,
+                "admin",
+                &[audit()]
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(!ok(db
+        .store
+        .refuse_registration(first, "doublon", "admin", &audit())
+        .await));
+
+    // A request whose SIRET now exists stores nothing, and stays pending.
+    let third = ok(db
+        .store
+        .add_registration(&registration(SIRET_A, "chu.bis"), &audit())
+        .await);
+    assert!(matches!(
+        db.store
+            .accept_registration(
+                third,
+                &employer_account(SIRET_A, "chu.bis"),
+                "y",
+                expires,
+                "admin",
+                &[audit()]
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(ok(db.store.account("chu.bis").await), None);
+    let third_row = ok(db.store.registration(third).await);
+    assert_eq!(
+        third_row.map(|r| r.status),
+        Some(RegistrationStatus::Pending)
+    );
+
+    assert!(ok(db
+        .store
+        .refuse_registration(
+            second,
+            "SIREN sans rapport avec le demandeur",
+            "admin",
+            &audit()
+        )
+        .await));
+    let refused = ok(db.store.registration(second).await);
+    let refused = refused.unwrap_or_else(|| panic!("registration"));
+    assert_eq!(refused.status, RegistrationStatus::Refused);
+    assert_eq!(
+        refused.reason.as_deref(),
+        Some("SIREN sans rapport avec le demandeur")
+    );
+    assert_eq!(ok(db.store.establishment(&siret(SIRET_B)).await), None);
+    let pending = ok(db.store.registrations(true).await);
+    assert_eq!(pending.iter().map(|r| r.id).collect::<Vec<_>>(), [third]);
+    assert_eq!(ok(db.store.registrations(false).await).len(), 3);
+
+    assert_eq!(ok(db.store.registration(999_999).await), None);
+    assert!(matches!(
+        db.store
+            .accept_registration(
+                999_999,
+                &employer_account(SIRET_B, "nul"),
+                "z",
+                expires,
+                "admin",
+                &[audit()]
+            )
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Three requests, one acceptance (two entries), one refusal; nothing for the failures.
+    let (after, _) = ok(db.store.journal_head().await);
+    assert_eq!(after - before, 6);
+}
+
+/// A designation is ended by setting its last day, journaled.
+pub async fn designations_can_be_ended(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    ok(db
+        .store
+        .add_account(&NewAccount::new("crp.b", Role::Crp), None, &audit())
+        .await);
+    let d = ok(db
+        .store
+        .add_designation(
+            &NewDesignation {
+                login: "crp.b".into(),
+                role: DesignationRole::Advisor,
+                siret: siret(SIRET_A),
+                date_debut: date(2024, 1, 1),
+                date_fin: None,
+            },
+            &audit(),
+        )
+        .await);
+    let (before, _) = ok(db.store.journal_head().await);
+    assert!(ok(db
+        .store
+        .end_designation(d.id, date(2025, 6, 30), &audit())
+        .await));
+    let on = ok(db.store.designations_on(&siret(SIRET_A)).await);
+    assert_eq!(on[0].date_fin, Some(date(2025, 6, 30)));
+    assert!(!ok(db
+        .store
+        .end_designation(999_999, date(2025, 6, 30), &audit())
+        .await));
+    let (after, _) = ok(db.store.journal_head().await);
+    assert_eq!(after - before, 1);
+}
