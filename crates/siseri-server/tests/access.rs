@@ -5,87 +5,27 @@
 
 #![allow(clippy::unwrap_used)]
 
-use chrono::{NaiveDate, Utc};
+mod support;
+
+use chrono::Utc;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
-use siseri_domain::Clock;
-use siseri_domain::account::{NewAccount, Role};
+use siseri_domain::account::Role;
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
 use siseri_domain::worker::DesignationRole;
-use siseri_server::AppState;
 use siseri_server::auth;
 use siseri_storage::testing::{TestDb, every_engine, sample_terms, sample_worker};
 use siseri_storage::{NewDesignation, NewEstablishment, WriteBatch, WriteOp};
+use support::web::{self, Env, PASSWORD, csrf_of, day, event, now_code};
 
 const SIRET_A: &str = "73282932000074";
 const SIRET_B: &str = "44306184100047";
 const NIR: &str = "2951099126111";
 const UNKNOWN_NIR: &str = "1850578006084";
-const PASSWORD: &str = "une phrase de passe assez longue";
 
-struct Env {
-    base: String,
-    http: reqwest::Client,
-    db: TestDb,
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-async fn start(db: TestDb) -> Env {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    Env {
-        base: format!("http://{addr}"),
-        http,
-        db,
-    }
-}
+type Browser<'a> = web::Browser<'a, (StatusCode, String, String)>;
 
 impl Env {
-    async fn account(&self, login: &str, role: Role, configure: impl FnOnce(&mut NewAccount)) {
-        let mut a = NewAccount::new(login, role);
-        configure(&mut a);
-        let hash = auth::hash_password(PASSWORD).unwrap();
-        self.db
-            .store
-            .add_account(&a, Some(&hash), &event())
-            .await
-            .unwrap();
-    }
-
-    async fn token(&self, login: &str) -> String {
-        let (token, hash) = auth::new_token();
-        self.db
-            .store
-            .add_token(
-                login,
-                &hash,
-                Utc::now() + chrono::Duration::days(1),
-                &event(),
-            )
-            .await
-            .unwrap();
-        token
-    }
-
     async fn designate(&self, login: &str, role: DesignationRole, siret: &str) {
         let d = NewDesignation {
             login: login.into(),
@@ -136,7 +76,7 @@ impl Env {
 
 /// Two establishments of two companies; a worker attached to A since 2020.
 async fn registry(db: TestDb) -> Env {
-    let env = start(db).await;
+    let env = Env::start(db).await;
     for (s, name) in [(SIRET_A, "CHU"), (SIRET_B, "Centrale")] {
         let e = NewEstablishment {
             siret: Siret::parse(s).unwrap(),
@@ -606,107 +546,6 @@ async fn designations_delegations_and_designated_doctors_through_the_api() {
     ] {
         assert!(kinds.iter().any(|k| k == kind), "{kind} journaled");
     }
-}
-
-/// A browser: cookies by hand (no redirects followed), as the pages set them.
-struct Browser<'a> {
-    env: &'a Env,
-    cookies: std::collections::BTreeMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(env: &'a Env) -> Self {
-        Browser {
-            env,
-            cookies: Default::default(),
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            assert!(
-                c.contains("HttpOnly") && c.contains("Secure") && c.contains("SameSite"),
-                "{c}"
-            );
-            let (kv, _) = c.split_once(';').unwrap();
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .get(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), location, r.text().await.unwrap())
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .post(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), location, r.text().await.unwrap())
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> (StatusCode, String, String) {
-        let (_, _, html) = self.get("/connexion").await;
-        let csrf = csrf_of(&html);
-        self.post(
-            "/connexion",
-            &[("login", login), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
-fn now_code(secret: &str) -> String {
-    auth::totp_code(secret, Utc::now().timestamp() as u64).unwrap()
 }
 
 #[tokio::test]

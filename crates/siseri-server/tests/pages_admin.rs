@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -13,11 +15,11 @@ use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::{Nature, TransmissionFormat};
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
+use siseri_server::auth;
 use siseri_server::caller::Caller;
-use siseri_server::{AppState, auth};
 use siseri_storage::NewEstablishment;
-use siseri_storage::testing::{TestDb, every_engine};
+use siseri_storage::testing::TestDb;
+use support::web::{self, csrf_of, event, now_code};
 
 const SIRET: &str = "73282932000074";
 const PASSWORD: &str = "Registre-de-test-2025!";
@@ -30,10 +32,6 @@ struct Env {
     db: TestDb,
     /// TOTP secrets of the accounts that need one.
     secrets: Vec<(String, String)>,
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
 }
 
 /// An administrator, an employer, a physician and an accredited body; one establishment.
@@ -71,14 +69,7 @@ async fn start(db: TestDb) -> Env {
             .unwrap();
         secrets.push((login.to_string(), secret));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let addr = web::serve(&db, Clock::System).await;
     Env {
         base: format!("http://{addr}"),
         db,
@@ -87,14 +78,11 @@ async fn start(db: TestDb) -> Env {
 }
 
 async fn envs() -> Vec<Env> {
-    let mut out = Vec::new();
-    for db in every_engine().await {
-        out.push(start(db).await);
-    }
-    out
+    web::each_engine(start).await
 }
 
-/// A browser with its cookies, following no redirect.
+/// A browser with reqwest's cookie store, following no redirect (unlike
+/// `support::web::Browser`, its requests need no `&mut`).
 struct Browser {
     http: reqwest::Client,
     base: String,
@@ -105,16 +93,6 @@ struct Answer {
     status: StatusCode,
     location: String,
     html: String,
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no csrf in {html}"))
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 impl Browser {
@@ -183,7 +161,7 @@ impl Browser {
         if let Some((_, secret)) = env.secrets.iter().find(|(l, _)| l == login) {
             assert_eq!(a.location, "/connexion/second-facteur");
             let csrf = csrf_of(&b.get("/connexion/second-facteur").await.html);
-            let code = auth::totp_code(secret, Utc::now().timestamp() as u64).unwrap();
+            let code = now_code(secret);
             let a = b
                 .post(
                     "/connexion/second-facteur",

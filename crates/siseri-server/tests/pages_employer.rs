@@ -6,20 +6,18 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+mod support;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
-use siseri_domain::Clock;
-use siseri_domain::account::{NewAccount, Role};
+use siseri_domain::account::Role;
 use siseri_domain::codes::{Nature, Quantity, ResultStatus};
 use siseri_domain::ids::{Nir, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{Reference, ResultValues, Sender};
-use siseri_server::{AppState, auth};
-use siseri_storage::testing::{TestDb, every_engine, sample_terms, sample_worker};
+use siseri_server::auth;
+use siseri_storage::testing::{every_engine, sample_terms, sample_worker};
 use siseri_storage::{NewEstablishment, RegistrationStatus, WriteBatch, WriteOp};
+use support::web::{self, Env, PASSWORD, csrf_of, event};
 
 /// The company of the registration (SIREN 732829320) and two of its establishments.
 const SIREN: &str = "732829320";
@@ -29,50 +27,10 @@ const SIRET_A2: &str = "73282932000017";
 const SIRET_B: &str = "44306184100047";
 const NIR_A: &str = "2951099126111";
 const NIR_B: &str = "1850578006084";
-const PASSWORD: &str = "une phrase de passe assez longue";
 
-struct Env {
-    base: String,
-    http: reqwest::Client,
-    db: TestDb,
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
-
-async fn start(db: TestDb) -> Env {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let http = reqwest::Client::builder()
-        .redirect(Policy::none())
-        .build()
-        .unwrap();
-    Env {
-        base: format!("http://{addr}"),
-        http,
-        db,
-    }
-}
+type Browser<'a> = web::Browser<'a, (StatusCode, String, String)>;
 
 impl Env {
-    async fn account(&self, login: &str, role: Role, configure: impl FnOnce(&mut NewAccount)) {
-        let mut a = NewAccount::new(login, role);
-        configure(&mut a);
-        let hash = auth::hash_password(PASSWORD).unwrap();
-        self.db
-            .store
-            .add_account(&a, Some(&hash), &event())
-            .await
-            .unwrap();
-    }
-
     async fn establishment(&self, siret: &str, name: &str) {
         let e = NewEstablishment {
             siret: Siret::parse(siret).unwrap(),
@@ -95,14 +53,7 @@ impl Env {
         let mut b = Browser::new(self);
         let (_, location, _) = b.login("gestion", PASSWORD).await;
         assert_eq!(location, "/connexion/second-facteur");
-        let (_, _, html) = b.get("/connexion/second-facteur").await;
-        let code = auth::totp_code(&secret, Utc::now().timestamp() as u64).unwrap();
-        let (s, location, _) = b
-            .post(
-                "/connexion/second-facteur",
-                &[("csrf", &csrf_of(&html)), ("code", &code)],
-            )
-            .await;
+        let (s, location, _) = b.second_factor(&secret).await;
         assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/compte"));
         b
     }
@@ -117,96 +68,6 @@ impl Env {
             .map(|e| (e.event.data_kind, e.event.detail.unwrap_or_default()))
             .collect()
     }
-}
-
-/// A browser: cookies by hand (no redirects followed), as the pages set them.
-struct Browser<'a> {
-    env: &'a Env,
-    cookies: BTreeMap<String, String>,
-}
-
-impl<'a> Browser<'a> {
-    fn new(env: &'a Env) -> Self {
-        Browser {
-            env,
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for c in r.headers().get_all("set-cookie") {
-            let (kv, _) = c.to_str().unwrap().split_once(';').unwrap();
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-        }
-    }
-
-    async fn answer(&mut self, r: reqwest::Response) -> (StatusCode, String, String) {
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), location, r.text().await.unwrap())
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .get(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .post(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> (StatusCode, String, String) {
-        let (_, _, html) = self.get("/connexion").await;
-        let csrf = csrf_of(&html);
-        self.post(
-            "/connexion",
-            &[("login", login), ("password", password), ("csrf", &csrf)],
-        )
-        .await
-    }
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// The registration form's fields, valid unless changed.
@@ -248,7 +109,7 @@ fn field_error(html: &str, field: &str) -> Option<String> {
 #[tokio::test]
 async fn a_registration_validated_by_an_administrator_gives_the_employer_its_establishments() {
     for db in every_engine().await {
-        let env = start(db).await;
+        let env = Env::start(db).await;
         env.establishment(SIRET_B, "Autre entreprise").await;
         env.account("autre.employeur", Role::Employeur, |a| {
             a.siren = Some(Siren::parse("443061841").unwrap())
@@ -562,7 +423,7 @@ fn declaration<'a>(csrf: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'a st
 #[tokio::test]
 async fn an_employer_declares_and_ends_attachments_but_never_sees_a_dose_nor_another_company() {
     for db in every_engine().await {
-        let env = start(db).await;
+        let env = Env::start(db).await;
         two_companies(&env).await;
         let mut b = Browser::new(&env);
         b.login("chu", PASSWORD).await;

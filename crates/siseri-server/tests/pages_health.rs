@@ -7,21 +7,19 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+mod support;
 
 use chrono::{NaiveDate, Utc};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::{Nature, Quantity, ResultStatus, Sex};
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{Reference, ResultValues, Sender};
 use siseri_domain::worker::{DesignationRole, NewWorker};
-use siseri_server::{AppState, auth};
-use siseri_storage::testing::{TestDb, every_engine, sample_terms};
+use siseri_storage::testing::{TestDb, sample_terms};
 use siseri_storage::{NewDesignation, NewEstablishment, WriteBatch, WriteOp};
+use support::web::{self, Env, PASSWORD, Page, csrf_of, day, event};
 
 const CHU: &str = "73282932000074";
 const PLANT: &str = "44306184100047";
@@ -32,24 +30,9 @@ const MARTIN: &str = "1850578006084";
 /// At the plant: followed by the advisor only.
 const DURAND: &str = "1780699123456";
 const UNKNOWN: &str = "1700175123456";
-const PASSWORD: &str = "une phrase de passe assez longue";
 
 fn today() -> NaiveDate {
     day(2025, 6, 15)
-}
-
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
-
-struct Env {
-    base: String,
-    http: reqwest::Client,
-    db: TestDb,
 }
 
 fn worker(nir: &str, nom: &str, prenom: &str, sexe: Sex) -> NewWorker {
@@ -142,8 +125,7 @@ async fn start(db: TestDb) -> Env {
             Role::Travailleur => a.nir = Some(Nir::parse(DUPONT).unwrap()),
             _ => {}
         }
-        let hash = auth::hash_password(PASSWORD).unwrap();
-        store.add_account(&a, Some(&hash), &event()).await.unwrap();
+        web::add_account(&db, &a, PASSWORD).await;
         if role.requires_second_factor() {
             store
                 .set_totp(login, &secret(login), &[], &event())
@@ -166,22 +148,7 @@ async fn start(db: TestDb) -> Env {
         store.add_designation(&d, &event()).await.unwrap();
     }
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(store, Clock::Fixed(today()));
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    Env {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap(),
-        db,
-    }
+    Env::start_at(db, Clock::Fixed(today())).await
 }
 
 /// A valid base32 TOTP secret per login.
@@ -196,128 +163,32 @@ fn secret(login: &str) -> String {
         .collect()
 }
 
-/// A browser: cookies by hand (they are `Secure`, which reqwest would not send over http).
-struct Browser<'a> {
-    env: &'a Env,
-    cookies: BTreeMap<String, String>,
+type Browser<'a> = web::Browser<'a, Page>;
+
+/// Logs in through the pages: password, then the TOTP code when the role needs one.
+async fn logged_in<'a>(env: &'a Env, login: &str) -> Browser<'a> {
+    let role = env
+        .db
+        .store
+        .account(login)
+        .await
+        .unwrap()
+        .unwrap()
+        .spec
+        .role;
+    let secret = role.requires_second_factor().then(|| secret(login));
+    Browser::logged_in(env, login, PASSWORD, secret.as_deref()).await
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    html: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(env: &'a Env) -> Self {
-        Browser {
-            env,
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn answer(&mut self, r: reqwest::Response) -> Page {
-        for c in r.headers().get_all("set-cookie") {
-            let (kv, _) = c.to_str().unwrap().split_once(';').unwrap();
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-        }
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        Page {
-            status: r.status(),
-            location,
-            html: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let r = self
-            .env
-            .http
-            .get(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
-        let r = self
-            .env
-            .http
-            .post(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    /// Logs in through the pages: password, then the TOTP code when the role needs one.
-    async fn login(env: &'a Env, login: &str) -> Browser<'a> {
-        let mut b = Browser::new(env);
-        let csrf = csrf_of(&b.get("/connexion").await.html);
-        let p = b
-            .post(
-                "/connexion",
-                &[("login", login), ("password", PASSWORD), ("csrf", &csrf)],
-            )
-            .await;
-        assert_eq!(p.status, StatusCode::SEE_OTHER, "{login}: {}", p.html);
-        if p.location == "/connexion/second-facteur" {
-            let csrf = csrf_of(&b.get("/connexion/second-facteur").await.html);
-            let code = auth::totp_code(&secret(login), Utc::now().timestamp() as u64).unwrap();
-            let p = b
-                .post(
-                    "/connexion/second-facteur",
-                    &[("csrf", &csrf), ("code", &code)],
-                )
-                .await;
-            assert_eq!(p.status, StatusCode::SEE_OTHER, "{login}: {}", p.html);
-        }
-        b
-    }
-
+impl Browser<'_> {
     /// The page's anti-forgery token.
     async fn csrf(&mut self, path: &str) -> String {
         csrf_of(&self.get(path).await.html)
     }
 }
 
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no csrf in {html}"))
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 async fn envs() -> Vec<Env> {
-    let mut out = Vec::new();
-    for db in every_engine().await {
-        out.push(start(db).await);
-    }
-    out
+    web::each_engine(start).await
 }
 
 /// The id of the result of `reference`.
@@ -340,7 +211,7 @@ async fn alert_id(env: &Env) -> i64 {
 #[tokio::test]
 async fn followed_workers_and_records_as_each_role_may_see_them() {
     for env in envs().await {
-        let mut dr = Browser::login(&env, "dr").await;
+        let mut dr = logged_in(&env, "dr").await;
         let p = dr.get("/suivi").await;
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(p.html.contains("Travailleurs suivis"));
@@ -409,7 +280,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         );
 
         // The advisor: the plant's worker, external doses of his periods, no estimate form.
-        let mut crp = Browser::login(&env, "crp").await;
+        let mut crp = logged_in(&env, "crp").await;
         let p = crp.get("/suivi").await;
         assert_eq!(p.status, 200, "{}", p.html);
         assert!(p.html.contains("DURAND Luc") && !p.html.contains("DUPONT"));
@@ -424,7 +295,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         );
 
         // An inspector states a mission first.
-        let mut insp = Browser::login(&env, "insp").await;
+        let mut insp = logged_in(&env, "insp").await;
         let p = insp.get(&format!("/travailleurs/{DUPONT}")).await;
         assert_eq!(p.status, 403);
         assert!(p.html.contains("href=\"/controle\""), "{}", p.html);
@@ -440,7 +311,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
         assert!(p.html.contains("21,00\u{a0}mSv") && !p.html.contains("Faire avancer"));
 
         // Roles that follow nobody.
-        let mut employer = Browser::login(&env, "employeur").await;
+        let mut employer = logged_in(&env, "employeur").await;
         assert_eq!(employer.get("/suivi").await.status, 403);
         assert_eq!(employer.get("/alertes").await.status, 403);
         assert_eq!(employer.get("/delegations").await.status, 403);
@@ -457,7 +328,7 @@ async fn followed_workers_and_records_as_each_role_may_see_them() {
 #[tokio::test]
 async fn physicians_correct_add_and_declare_through_the_forms() {
     for env in envs().await {
-        let mut dr = Browser::login(&env, "dr").await;
+        let mut dr = logged_in(&env, "dr").await;
         let id = result_id(&env, DUPONT, "R-1").await;
         let path = format!("/resultats/{id}/version");
         let p = dr.get(&path).await;
@@ -644,7 +515,7 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
         }
 
         // Others may not write: the forms are not found.
-        let mut crp = Browser::login(&env, "crp").await;
+        let mut crp = logged_in(&env, "crp").await;
         let durand = result_id(&env, DURAND, "R-4").await;
         assert_eq!(
             crp.get(&format!("/resultats/{durand}/version"))
@@ -662,7 +533,7 @@ async fn physicians_correct_add_and_declare_through_the_forms() {
 #[tokio::test]
 async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked() {
     for env in envs().await {
-        let mut dr = Browser::login(&env, "dr").await;
+        let mut dr = logged_in(&env, "dr").await;
         let alert = alert_id(&env).await;
         let p = dr.get("/alertes").await;
         assert_eq!(p.status, 200, "{}", p.html);
@@ -760,7 +631,7 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
         let p = dr.get("/delegations?ok=delegation").await;
         assert!(p.html.contains("inf") && p.html.contains("Lecture et écriture"));
 
-        let mut inf = Browser::login(&env, "inf").await;
+        let mut inf = logged_in(&env, "inf").await;
         let p = inf.get("/delegations").await;
         assert!(p.html.contains("dr") && p.html.contains("Délégations reçues"));
         let p = inf.get("/suivi").await;
@@ -792,7 +663,7 @@ async fn alerts_move_along_their_lifecycle_and_delegations_are_given_and_revoked
             404
         );
         // Another physician cannot revoke it (nor see it).
-        let mut other = Browser::login(&env, "dr.centrale").await;
+        let mut other = logged_in(&env, "dr.centrale").await;
         let csrf = other.csrf("/delegations").await;
         assert_eq!(
             other

@@ -6,29 +6,26 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::BTreeMap;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
-use reqwest::redirect::Policy;
-use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::Nature;
 use siseri_domain::ids::{Nir, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
 use siseri_domain::worker::DesignationRole;
-use siseri_server::{AppState, auth};
-use siseri_storage::testing::{TestDb, every_engine, sample_terms, sample_worker};
+use siseri_storage::testing::{TestDb, sample_terms, sample_worker};
 use siseri_storage::{NewDesignation, NewEstablishment, TransmissionFilter, WriteBatch, WriteOp};
+use support::web::{self, Env, PASSWORD, csrf_of, event};
 
 /// The hospital (not an INB), company 732829320.
 const SIRET_A: &str = "73282932000074";
 /// The plant (INB), company 443061841.
 const SIRET_B: &str = "44306184100047";
 const NIR: &str = "2951099126111";
-const PASSWORD: &str = "une phrase de passe assez longue";
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 
 const RESULTS_HEADER: &str = "REFERENCE;NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;NATURE;\
@@ -39,16 +36,6 @@ const WORKERS_HEADER: &str = "NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE
                               CodeMetier;QUOTITE;DATEDEBUT";
 const OPERATIONAL_HEADER: &str = "NIR;SIRET;LIEU;ZONE;TYPE_MESURE;TYPE_DOSIMETRE;\
                                   DATE_DEBUT_PORT;DATE_FIN_PORT;VALEUR;ACTIVITE";
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
-
-struct Env {
-    base: String,
-    http: reqwest::Client,
-    db: TestDb,
-}
 
 /// Two establishments, a worker attached to the hospital, and one account per sending
 /// role (plus an administrator and a worker).
@@ -73,7 +60,6 @@ async fn start(db: TestDb) -> Env {
     ];
     db.store.commit(&b).await.unwrap();
 
-    let hash = auth::hash_password(PASSWORD).unwrap();
     let mut accounts = Vec::new();
     let mut labo = NewAccount::new("labo", Role::Organisme);
     labo.siren = Some(Siren::parse("552100554").unwrap());
@@ -94,10 +80,7 @@ async fn start(db: TestDb) -> Env {
     worker.nir = Some(Nir::parse(NIR).unwrap());
     accounts.push(worker);
     for a in &accounts {
-        db.store
-            .add_account(a, Some(&hash), &event())
-            .await
-            .unwrap();
+        web::add_account(&db, a, PASSWORD).await;
         if a.role.requires_second_factor() {
             db.store
                 .set_totp(&a.login, TOTP_SECRET, &[], &event())
@@ -114,30 +97,11 @@ async fn start(db: TestDb) -> Env {
     };
     db.store.add_designation(&d, &event()).await.unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    Env {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap(),
-        db,
-    }
+    Env::start(db).await
 }
 
 async fn envs() -> Vec<Env> {
-    let mut out = Vec::new();
-    for db in every_engine().await {
-        out.push(start(db).await);
-    }
-    out
+    web::each_engine(start).await
 }
 
 impl Env {
@@ -153,97 +117,23 @@ impl Env {
     /// A browser logged in as `login` through the pages (with the second factor when the
     /// role needs one).
     async fn browser(&self, login: &str) -> Browser<'_> {
-        let mut b = Browser {
-            env: self,
-            cookies: BTreeMap::new(),
-        };
-        let (_, _, html) = b.get("/connexion").await;
-        let csrf = csrf_of(&html);
-        let (s, location, _) = b
-            .post(
-                "/connexion",
-                &[("login", login), ("password", PASSWORD), ("csrf", &csrf)],
-            )
-            .await;
-        assert_eq!(s, StatusCode::SEE_OTHER, "login {login}");
-        if location == "/connexion/second-facteur" {
-            let (_, _, html) = b.get("/connexion/second-facteur").await;
-            let code = auth::totp_code(TOTP_SECRET, Utc::now().timestamp() as u64).unwrap();
-            let (s, location, _) = b
-                .post(
-                    "/connexion/second-facteur",
-                    &[("csrf", &csrf_of(&html)), ("code", &code)],
-                )
-                .await;
-            assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/compte"));
-        }
-        b
+        let role = self
+            .db
+            .store
+            .account(login)
+            .await
+            .unwrap()
+            .unwrap()
+            .spec
+            .role;
+        let secret = role.requires_second_factor().then_some(TOTP_SECRET);
+        Browser::logged_in(self, login, PASSWORD, secret).await
     }
 }
 
-/// Cookies kept by hand: they are `Secure`, and the test server speaks plain HTTP.
-struct Browser<'a> {
-    env: &'a Env,
-    cookies: BTreeMap<String, String>,
-}
+type Browser<'a> = web::Browser<'a, (StatusCode, String, String)>;
 
 impl Browser<'_> {
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    fn keep(&mut self, r: &reqwest::Response) {
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap();
-            let (kv, _) = c.split_once(';').unwrap_or((c, ""));
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-        }
-    }
-
-    async fn answer(&mut self, r: reqwest::Response) -> (StatusCode, String, String) {
-        self.keep(&r);
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        (r.status(), location, r.text().await.unwrap())
-    }
-
-    async fn get(&mut self, path: &str) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .get(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
-        let r = self
-            .env
-            .http
-            .post(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
     /// The session's anti-forgery token, read from the transmissions page.
     async fn csrf(&mut self) -> String {
         let (s, _, html) = self.get("/transmissions").await;
@@ -270,16 +160,12 @@ impl Browser<'_> {
                     .unwrap(),
             )
             .text("action", action.to_string());
-        let r = self
+        let request = self
             .env
             .http
             .post(format!("{}/transmissions/envoi", self.env.base))
-            .header("cookie", self.header())
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
+            .multipart(form);
+        self.request(request).await
     }
 
     async fn upload(
@@ -319,16 +205,6 @@ impl Browser<'_> {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 /// A `resultats` line of the test worker.
@@ -544,15 +420,11 @@ async fn forged_forms_and_forbidden_formats_are_refused() {
             .text("format", "resultats")
             .part("fichier", Part::bytes(Vec::new()).file_name(""))
             .text("action", "envoyer");
-        let r = env
+        let request = env
             .http
             .post(format!("{}/transmissions/envoi", env.base))
-            .header("cookie", b.header())
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        let (s, _, html) = b.answer(r).await;
+            .multipart(form);
+        let (s, _, html) = b.request(request).await;
         assert_eq!(s, 400);
         assert!(html.contains("Choisissez le fichier à envoyer"), "{html}");
         assert!(html.contains("aria-describedby=\"fichier-aide fichier-erreur\""));

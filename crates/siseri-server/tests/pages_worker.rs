@@ -4,42 +4,31 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use chrono::{NaiveDate, Utc};
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::{Nature, Quantity, ResultStatus};
 use siseri_domain::ids::{Nir, Rpps, Siren, Siret};
-use siseri_domain::journal::JournalEvent;
 use siseri_domain::result::{Reference, ResultValues, Sender};
 use siseri_domain::totals::Month;
 use siseri_domain::worker::DesignationRole;
-use siseri_server::{AppState, auth};
 use siseri_storage::testing::{TestDb, every_engine, sample_terms, sample_worker};
 use siseri_storage::{NewDesignation, NewEstablishment, WriteBatch, WriteOp};
+use support::web::{self, Env, PASSWORD, Page, csrf_of, event};
 
 const SIRET_A: &str = "73282932000074";
 const SIRET_B: &str = "44306184100047";
 const NIR: &str = "2951099126111";
 const OTHER_NIR: &str = "1850578006084";
-const PASSWORD: &str = "une phrase de passe assez longue";
 const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const MDT_RPPS: &str = "10000000009";
 const DOCTOR_RPPS: &str = "10100000008";
 
 /// Sets an account's scope before it is created.
 type Configure = dyn Fn(&mut NewAccount);
-
-struct Env {
-    base: String,
-    http: reqwest::Client,
-    db: TestDb,
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
 
 fn values(m: Month, statut: ResultStatus, dose: Option<i64>) -> ResultValues {
     ResultValues {
@@ -69,22 +58,7 @@ fn result(reference: &str, nir: &str, v: ResultValues) -> WriteOp {
 /// threshold, one missing for him; a large dose for the other); his account, the other's,
 /// an MDT of A, a doctor, an employer and an inspector (with a second factor).
 async fn registry(db: TestDb) -> Env {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let env = Env {
-        base: format!("http://{addr}"),
-        http: reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap(),
-        db,
-    };
+    let env = Env::start(db).await;
     let store = &env.db.store;
     for (s, name) in [(SIRET_A, "Radiographie du Rhône"), (SIRET_B, "Centrale")] {
         let e = NewEstablishment {
@@ -153,7 +127,6 @@ async fn registry(db: TestDb) -> Env {
         .await
         .unwrap();
 
-    let hash = auth::hash_password(PASSWORD).unwrap();
     let accounts: Vec<(&str, Role, Box<Configure>)> = vec![
         (
             "camille",
@@ -190,7 +163,7 @@ async fn registry(db: TestDb) -> Env {
     for (login, role, configure) in accounts {
         let mut a = NewAccount::new(login, role);
         configure(&mut a);
-        store.add_account(&a, Some(&hash), &event()).await.unwrap();
+        web::add_account(&env.db, &a, PASSWORD).await;
     }
     store
         .set_totp("inspecteur", TOTP_SECRET, &[], &event())
@@ -209,131 +182,20 @@ async fn registry(db: TestDb) -> Env {
     env
 }
 
-/// A browser: cookies by hand (no redirects followed), as the pages set them.
-struct Browser<'a> {
-    env: &'a Env,
-    cookies: std::collections::BTreeMap<String, String>,
+type Browser<'a> = web::Browser<'a, Page>;
+
+/// Logs in through the pages (and the second factor of the inspector, the only account
+/// with one).
+async fn logged_in<'a>(env: &'a Env, login: &str) -> Browser<'a> {
+    let secret = (login == "inspecteur").then_some(TOTP_SECRET);
+    Browser::logged_in(env, login, PASSWORD, secret).await
 }
 
-/// What a request answered: status, `Location`, `Set-Cookie` headers, body.
-struct Answer {
-    status: StatusCode,
-    location: String,
-    set_cookies: Vec<String>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl<'a> Browser<'a> {
-    fn new(env: &'a Env) -> Self {
-        Browser {
-            env,
-            cookies: Default::default(),
-        }
-    }
-
-    fn header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn answer(&mut self, r: reqwest::Response) -> Answer {
-        let mut set_cookies = Vec::new();
-        for c in r.headers().get_all("set-cookie") {
-            let c = c.to_str().unwrap().to_string();
-            let (kv, _) = c.split_once(';').unwrap();
-            let (k, v) = kv.split_once('=').unwrap();
-            if v.is_empty() {
-                self.cookies.remove(k);
-            } else {
-                self.cookies.insert(k.into(), v.into());
-            }
-            set_cookies.push(c);
-        }
-        let location = r
-            .headers()
-            .get("location")
-            .map(|l| l.to_str().unwrap().to_string())
-            .unwrap_or_default();
-        Answer {
-            status: r.status(),
-            location,
-            set_cookies,
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let r = self
-            .env
-            .http
-            .get(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let r = self
-            .env
-            .http
-            .post(format!("{}{path}", self.env.base))
-            .header("cookie", self.header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
-        self.answer(r).await
-    }
-
-    /// Logs in through the pages (and the second factor when asked).
-    async fn login(env: &'a Env, login: &str) -> Browser<'a> {
-        let mut b = Browser::new(env);
-        let page = b.get("/connexion").await;
-        let csrf = csrf_of(&page.body);
-        let a = b
-            .post(
-                "/connexion",
-                &[("login", login), ("password", PASSWORD), ("csrf", &csrf)],
-            )
-            .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-        if a.location == "/connexion/second-facteur" {
-            let page = b.get("/connexion/second-facteur").await;
-            let code = auth::totp_code(TOTP_SECRET, Utc::now().timestamp() as u64).unwrap();
-            let a = b
-                .post(
-                    "/connexion/second-facteur",
-                    &[("csrf", &csrf_of(&page.body)), ("code", &code)],
-                )
-                .await;
-            assert_eq!(a.location, "/compte", "{}", a.body);
-        } else {
-            assert_eq!(a.location, "/compte");
-        }
-        b
-    }
-
+impl Browser<'_> {
     /// The session's anti-forgery token, from a page.
     async fn csrf(&mut self) -> String {
-        csrf_of(&self.get("/compte").await.body)
+        csrf_of(&self.get("/compte").await.html)
     }
-}
-
-fn csrf_of(html: &str) -> String {
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 async fn worker_id(env: &Env, nir: &str) -> i64 {
@@ -354,10 +216,10 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
         assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
         assert_eq!(anonymous.location, "/connexion");
 
-        let mut b = Browser::login(&env, "camille").await;
+        let mut b = logged_in(&env, "camille").await;
         let page = b.get("/mes-doses").await;
         assert_eq!(page.status, 200);
-        let html = &page.body;
+        let html = &page.html;
         assert!(html.contains("<h1>Mes doses</h1>"));
         assert!(html.contains("Camille DUPONT"));
         // The chart, drawn on the server, described for screen readers, with its table.
@@ -398,7 +260,7 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
             assert!(!html.contains(text), "{text} must not show");
         }
         // Search within the results.
-        let found = b.get("/mes-doses?q=LAB-A2").await.body;
+        let found = b.get("/mes-doses?q=LAB-A2").await.html;
         assert!(found.contains("LAB-A2") && !found.contains("LAB-A1"));
 
         // The CSV history.
@@ -416,10 +278,10 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
                 .unwrap()
                 .starts_with("attachment")
         );
-        assert!(csv.body.starts_with(
+        assert!(csv.html.starts_with(
             "\u{feff}Référence;Nature;Grandeur;Position;Date de début;Date de fin;Statut;Dose (µSv);Dose (mSv);Seuil (µSv);Émetteur;SIRET;Version\r\n"
         ));
-        let line = csv.body.lines().find(|l| l.starts_with("LAB-A1;")).unwrap();
+        let line = csv.html.lines().find(|l| l.starts_with("LAB-A1;")).unwrap();
         assert!(
             line.contains(";1500;1,500;50;Centrale (SIREN 443061841);73282932000074;2"),
             "{line}"
@@ -427,7 +289,7 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
         let fields: Vec<&str> = line.split(';').collect();
         assert_eq!(fields[4].len(), 10);
         assert_eq!(&fields[4][2..3], "/", "dates dd/mm/yyyy: {line}");
-        assert!(!csv.body.contains("LAB-B1"));
+        assert!(!csv.html.contains("LAB-B1"));
         // The page and the export are journaled as reads of his record.
         let id = worker_id(&env, NIR).await;
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
@@ -443,11 +305,11 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
         assert!(reads >= 3, "{reads} reads journaled");
 
         // The other worker sees his own only; other roles are refused.
-        let mut other = Browser::login(&env, "autre").await;
-        let html = other.get("/mes-doses").await.body;
+        let mut other = logged_in(&env, "autre").await;
+        let html = other.get("/mes-doses").await.html;
         assert!(html.contains("LAB-B1") && html.contains("7,777\u{a0}mSv"));
         assert!(!html.contains("LAB-A1") && !html.contains("DUPONT"));
-        let mut employer = Browser::login(&env, "rh.a").await;
+        let mut employer = logged_in(&env, "rh.a").await;
         for path in [
             "/mes-doses",
             "/mes-doses/historique.csv",
@@ -456,7 +318,7 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
         ] {
             let a = employer.get(path).await;
             assert_eq!(a.status, StatusCode::FORBIDDEN, "{path}");
-            assert!(!a.body.contains("LAB-"));
+            assert!(!a.html.contains("LAB-"));
         }
     }
 }
@@ -468,17 +330,7 @@ async fn the_worker_sees_who_read_his_record() {
         // dr.a follows him and reads his record through the API; dr.b does not follow
         // him: his read is refused, and not shown to the worker.
         for (login, expected) in [("dr.a", 200), ("dr.b", 404)] {
-            let (token, hash) = auth::new_token();
-            env.db
-                .store
-                .add_token(
-                    login,
-                    &hash,
-                    Utc::now() + chrono::Duration::days(1),
-                    &event(),
-                )
-                .await
-                .unwrap();
+            let token = env.token(login).await;
             let r = env
                 .http
                 .get(format!("{}/api/v1/travailleurs/{NIR}", env.base))
@@ -488,10 +340,10 @@ async fn the_worker_sees_who_read_his_record() {
                 .unwrap();
             assert_eq!(r.status(), expected, "{login}");
         }
-        let mut b = Browser::login(&env, "camille").await;
+        let mut b = logged_in(&env, "camille").await;
         let page = b.get("/mes-doses/consultations").await;
         assert_eq!(page.status, 200);
-        let html = &page.body;
+        let html = &page.html;
         assert!(html.contains("<h1>Qui a consulté mon dossier</h1>"));
         assert!(
             html.contains("<td>dr.a</td><td>Médecin du travail</td>"),
@@ -500,7 +352,7 @@ async fn the_worker_sees_who_read_his_record() {
         assert!(!html.contains("dr.b"), "refused reads are not shown");
         assert!(html.contains("<caption>"));
         // Search.
-        let found = b.get("/mes-doses/consultations?q=zzz").await.body;
+        let found = b.get("/mes-doses/consultations?q=zzz").await.html;
         assert!(!found.contains("<td>dr.a</td>") && found.contains("Aucune consultation"));
         // Reading the list is itself journaled.
         let id = worker_id(&env, NIR).await;
@@ -515,11 +367,11 @@ async fn the_worker_sees_who_read_his_record() {
 async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
     for db in every_engine().await {
         let env = registry(db).await;
-        let mut b = Browser::login(&env, "camille").await;
+        let mut b = logged_in(&env, "camille").await;
         let page = b.get("/mes-doses/medecin").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("Vous n’avez désigné aucun médecin"));
-        let csrf = csrf_of(&page.body);
+        assert!(page.html.contains("Vous n’avez désigné aucun médecin"));
+        let csrf = csrf_of(&page.html);
 
         // A forged form is refused.
         let a = b
@@ -543,10 +395,10 @@ async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
                 .post("/mes-doses/medecin", &[("csrf", &csrf), ("rpps", rpps)])
                 .await;
             assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{rpps}");
-            assert!(a.body.contains(message), "{rpps}: {}", a.body);
-            assert!(a.body.contains("fr-input-group--error"));
-            assert!(a.body.contains("aria-describedby=\"rpps-erreur\""));
-            assert!(a.body.contains("id=\"rpps-erreur\""));
+            assert!(a.html.contains(message), "{rpps}: {}", a.html);
+            assert!(a.html.contains("fr-input-group--error"));
+            assert!(a.html.contains("aria-describedby=\"rpps-erreur\""));
+            assert!(a.html.contains("id=\"rpps-erreur\""));
         }
         assert!(
             env.db
@@ -564,9 +416,9 @@ async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
                 &[("csrf", &csrf), ("rpps", "101 0000 0008")],
             )
             .await;
-        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+        assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.html);
         assert_eq!(a.location, "/mes-doses/medecin?fait=designe");
-        let html = b.get(&a.location).await.body;
+        let html = b.get(&a.location).await.html;
         assert!(html.contains("Le médecin est désigné"));
         assert!(html.contains("<td>docteur</td>") && html.contains("En cours"));
         let grants = env
@@ -584,10 +436,10 @@ async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
                 &[("csrf", &csrf), ("rpps", DOCTOR_RPPS)],
             )
             .await;
-        assert!(a.body.contains("déjà désigné"));
+        assert!(a.html.contains("déjà désigné"));
 
         // Another worker cannot revoke it; he can.
-        let mut other = Browser::login(&env, "autre").await;
+        let mut other = logged_in(&env, "autre").await;
         let other_csrf = other.csrf().await;
         let path = format!("/mes-doses/medecin/{}/revocation", grants[0].id);
         assert_eq!(
@@ -607,7 +459,7 @@ async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
             .await
             .unwrap();
         assert!(grants[0].revoked_at.is_some());
-        assert!(b.get("/mes-doses/medecin").await.body.contains("Révoquée"));
+        assert!(b.get("/mes-doses/medecin").await.html.contains("Révoquée"));
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
         let writes = journal
             .iter()
@@ -621,21 +473,21 @@ async fn the_worker_designates_and_revokes_a_doctor_by_rpps() {
 async fn the_inspector_searches_only_under_a_mission_and_every_search_is_journaled() {
     for db in every_engine().await {
         let env = registry(db).await;
-        let mut b = Browser::login(&env, "inspecteur").await;
+        let mut b = logged_in(&env, "inspecteur").await;
         let page = b.get("/controle").await;
         assert_eq!(page.status, 200);
-        assert!(page.body.contains("Référence de la mission"));
-        let csrf = csrf_of(&page.body);
+        assert!(page.html.contains("Référence de la mission"));
+        let csrf = csrf_of(&page.html);
 
         // Without a mission: refused, the mission form explains, and the refusal is journaled.
         let a = b.get(&format!("/controle?recherche={SIRET_A}")).await;
         assert_eq!(a.status, StatusCode::FORBIDDEN);
-        assert!(a.body.contains("Indiquez d’abord votre mission"));
+        assert!(a.html.contains("Indiquez d’abord votre mission"));
         assert!(
-            a.body
+            a.html
                 .contains(&format!("name=\"recherche\" value=\"{SIRET_A}\""))
         );
-        assert!(!a.body.contains("DUPONT") && !a.body.contains(NIR));
+        assert!(!a.html.contains("DUPONT") && !a.html.contains(NIR));
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
         assert!(journal.iter().any(|e| e.event.actor == "inspecteur"
             && e.event.action == "LECTURE_REFUSEE"
@@ -662,7 +514,7 @@ async fn the_inspector_searches_only_under_a_mission_and_every_search_is_journal
             let a = b.post("/controle/mission", &f).await;
             assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
             assert!(
-                a.body.contains(message) && a.body.contains("aria-describedby=\"mission-erreur\"")
+                a.html.contains(message) && a.html.contains("aria-describedby=\"mission-erreur\"")
             );
             assert!(a.set_cookies.is_empty());
         }
@@ -688,17 +540,17 @@ async fn the_inspector_searches_only_under_a_mission_and_every_search_is_journal
         // With the mission: the establishment's workers, with links to their records.
         let list = b.get(&a.location).await;
         assert_eq!(list.status, 200);
-        assert!(list.body.contains("Mission en cours : DGT/2025 n° 42"));
+        assert!(list.html.contains("Mission en cours : DGT/2025 n° 42"));
         assert!(
-            list.body
+            list.html
                 .contains("Radiographie du Rhône (SIRET 73282932000074)")
         );
-        assert!(list.body.contains("DUPONT Camille") && list.body.contains("MARTIN Camille"));
-        assert!(list.body.contains(&format!("href=\"/travailleurs/{NIR}\"")));
+        assert!(list.html.contains("DUPONT Camille") && list.html.contains("MARTIN Camille"));
+        assert!(list.html.contains(&format!("href=\"/travailleurs/{NIR}\"")));
         let filtered = b
             .get(&format!("/controle?recherche={SIRET_A}&q=martin"))
             .await
-            .body;
+            .html;
         assert!(filtered.contains("MARTIN Camille") && !filtered.contains("DUPONT Camille"));
         let ids = [worker_id(&env, NIR).await, worker_id(&env, OTHER_NIR).await];
         let journal = env.db.store.journal_page(0, 10_000).await.unwrap();
@@ -726,15 +578,15 @@ async fn the_inspector_searches_only_under_a_mission_and_every_search_is_journal
         // Neither NIR nor SIRET; an unknown establishment.
         let a = b.get("/controle?recherche=123").await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST);
-        assert!(a.body.contains("Saisissez un NIR") && a.body.contains("recherche-erreur"));
+        assert!(a.html.contains("Saisissez un NIR") && a.html.contains("recherche-erreur"));
         let a = b.get("/controle?recherche=44306184100054").await;
         assert!(
-            a.body.contains("SIRET n’est pas valide") || a.body.contains("Aucun établissement")
+            a.html.contains("SIRET n’est pas valide") || a.html.contains("Aucun établissement")
         );
 
         // The worker sees the inspector's read, with the mission.
-        let mut worker = Browser::login(&env, "camille").await;
-        let html = worker.get("/mes-doses/consultations").await.body;
+        let mut worker = logged_in(&env, "camille").await;
+        let html = worker.get("/mes-doses/consultations").await.html;
         assert!(
             html.contains("<td>inspecteur</td><td>Agent de contrôle</td>"),
             "{html}"

@@ -4,17 +4,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use chrono::Utc;
+mod support;
+
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use siseri_domain::Clock;
 use siseri_domain::account::{NewAccount, Role};
 use siseri_domain::codes::Nature;
 use siseri_domain::ids::{Siren, Siret};
-use siseri_domain::journal::JournalEvent;
-use siseri_server::{AppState, auth};
 use siseri_storage::NewEstablishment;
-use siseri_storage::testing::{TestDb, every_engine};
+use siseri_storage::testing::TestDb;
+use support::web::{self, event, token};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SIRET: &str = "73282932000074";
@@ -29,24 +29,6 @@ struct Env {
     body: String,
     employer: String,
     admin: String,
-}
-
-fn event() -> JournalEvent {
-    JournalEvent::new(Utc::now(), "test", "ECRITURE", "TEST")
-}
-
-async fn token(db: &TestDb, login: &str) -> String {
-    let (token, hash) = auth::new_token();
-    db.store
-        .add_token(
-            login,
-            &hash,
-            Utc::now() + chrono::Duration::days(1),
-            &event(),
-        )
-        .await
-        .unwrap();
-    token
 }
 
 /// A body accredited for EXTERNE, an employer, an administrator, one establishment.
@@ -66,14 +48,7 @@ async fn start(db: TestDb) -> Env {
     for a in [body, employer, NewAccount::new("gestion", Role::Admin)] {
         db.store.add_account(&a, None, &event()).await.unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), Clock::System);
-    tokio::spawn(siseri_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let addr = web::serve(&db, Clock::System).await;
     Env {
         base: format!("http://{addr}"),
         addr,
@@ -86,11 +61,7 @@ async fn start(db: TestDb) -> Env {
 }
 
 async fn envs() -> Vec<Env> {
-    let mut out = Vec::new();
-    for db in every_engine().await {
-        out.push(start(db).await);
-    }
-    out
+    web::each_engine(start).await
 }
 
 /// A valid line for reference `r` and NIR 2951099126111, with `value` in mSv.

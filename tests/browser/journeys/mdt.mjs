@@ -1,7 +1,8 @@
 // The occupational physician's journey: the workers he follows, filtered to those with an
 // open alert; the record of the radiographer who went over 20 mSv; a correction of one of
 // her results (refused first without its justification), seen in the version history;
-// her alert moved to its next status; the alerts list; the delegations.
+// her alert moved to its next status; the alerts list; the delegations; the establishment
+// switcher; the alert's notice in his messages.
 
 import assert from 'node:assert/strict';
 
@@ -97,8 +98,39 @@ export default async function mdt({ newPage, loginAs, checkPage }) {
   await page.getByRole('table', { name: 'Délégations données' }).getByText('infirmier').first().waitFor();
   await checkPage(page, 'delegations');
 
-  // Logout with the header's button (the context's `logout` finds two such buttons on
-  // /compte, the header's and the account page's).
+  // The header's establishment switcher narrows the followed workers to one establishment.
+  await page.goto('/suivi');
+  const count = async () => Number((await page.getByText(/élément\(s\) — page/).textContent()).match(/\d+/)[0]);
+  const all = await count();
+  await page.getByLabel('Établissement affiché').selectOption({ index: 1 });
+  await Promise.all([
+    page.waitForURL('**/suivi'),
+    page.getByRole('button', { name: 'Changer d’établissement' }).click(),
+  ]);
+  const one = await count();
+  assert.ok(one > 0 && one < all, `one establishment: ${one} of ${all} workers`);
+  await page.getByLabel('Établissement affiché').selectOption({ index: 0 });
+  await Promise.all([
+    page.waitForURL('**/suivi'),
+    page.getByRole('button', { name: 'Changer d’établissement' }).click(),
+  ]);
+  assert.equal(await count(), all);
+
+  // The alert's notice is in his messages; he marks it read.
+  await Promise.all([
+    page.waitForURL('**/boite'),
+    page.getByRole('banner').getByRole('link', { name: /Messages \(1 non lu\)/ }).click(),
+  ]);
+  await page.getByRole('heading', { level: 1, name: 'Mes messages' }).waitFor();
+  await checkPage(page, 'messages');
+  await Promise.all([
+    page.waitForURL('**/boite'),
+    page.getByRole('button', { name: 'Marquer comme lu' }).first().click(),
+  ]);
+  await page.getByText('Lu', { exact: true }).first().waitFor();
+  assert.equal(await page.getByRole('banner').getByRole('link', { name: /non lu/ }).count(), 0);
+
+  // Logout with the header's button.
   await Promise.all([
     page.waitForURL((url) => url.pathname === '/'),
     page.getByRole('banner').getByRole('button', { name: 'Se déconnecter' }).click(),

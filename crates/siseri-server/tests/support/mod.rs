@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod web;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
