@@ -77,6 +77,9 @@ pub struct ReportFilter {
     /// A code.
     #[serde(default)]
     pub code: Option<String>,
+    /// `non`: the progress page does not refresh itself (WCAG 2.2.1: the user may stop it).
+    #[serde(default)]
+    pub auto: Option<String>,
 }
 
 /// A file-level code with its explanation.
@@ -159,6 +162,8 @@ pub struct ProgressPage {
     done: u64,
     estimate: u64,
     estimate_text: String,
+    /// Whether the page refreshes itself.
+    auto: bool,
 }
 
 pub(super) async fn page(
@@ -179,7 +184,8 @@ pub(super) async fn page(
         .find(|r| r.transmission == Some(id))
     {
         let layout = Layout::of(&state, &caller, &headers, &path).await?;
-        return Ok(progress(layout, id, &live, estimate).into_response());
+        let auto = filter.auto.as_deref() != Some("non");
+        return Ok(progress(layout, id, &live, estimate, auto).into_response());
     }
     let row = transmissions::visible(&state, &caller.0, id).await?;
     let lines = state.store.transmission_lines(id).await?;
@@ -191,8 +197,14 @@ pub(super) async fn page(
 
 /// The progress of an import: a bar, the lines processed, and a refresh every few seconds
 /// (the `Refresh` header: no script needed, and no `<meta>` refresh that accessibility
-/// checkers flag; a link refreshes at once).
-fn progress(layout: Layout, id: i64, live: &Report, estimate: u64) -> impl IntoResponse {
+/// checkers flag; a link refreshes at once, another stops the refreshing).
+fn progress(
+    layout: Layout,
+    id: i64,
+    live: &Report,
+    estimate: u64,
+    auto: bool,
+) -> axum::response::Response {
     // The estimate counts physical lines: never show fewer than those already processed
     // (0 stays unknown).
     let estimate = if estimate > 0 {
@@ -210,7 +222,11 @@ fn progress(layout: Layout, id: i64, live: &Report, estimate: u64) -> impl IntoR
         done: live.lignes_traitees,
         estimate,
         estimate_text: count(estimate),
+        auto,
     };
+    if !auto {
+        return page.into_response();
+    }
     (
         [(
             HeaderName::from_static("refresh"),
@@ -218,6 +234,7 @@ fn progress(layout: Layout, id: i64, live: &Report, estimate: u64) -> impl IntoR
         )],
         page,
     )
+        .into_response()
 }
 
 /// The estimate of the import `id` in progress, if it was started from the page.
@@ -455,7 +472,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_import_in_progress_shows_a_bar_and_refreshes_itself() {
-        let r = progress(Layout::default(), 42, &running(1200), 250_000).into_response();
+        let r = progress(Layout::default(), 42, &running(1200), 250_000, true);
         assert_eq!(r.status(), axum::http::StatusCode::OK);
         assert_eq!(
             r.headers().get("refresh").and_then(|v| v.to_str().ok()),
@@ -470,9 +487,19 @@ mod tests {
         assert!(html.contains("12/03/2025 à 10:15"));
         assert!(html.contains("href=\"/transmissions/42\""));
         // Without an estimate (an API upload), the bar is indeterminate.
-        let html = body(progress(Layout::default(), 42, &running(7), 0).into_response()).await;
+        let html = body(progress(Layout::default(), 42, &running(7), 0, true)).await;
         assert!(html.contains("<progress id=\"avancement\">"), "{html}");
         assert!(!html.contains("sur environ"));
+        assert!(
+            html.contains("href=\"/transmissions/42?auto=non\""),
+            "a way to stop it"
+        );
+        // Stopped by the user: no refresh, a way to resume.
+        let r = progress(Layout::default(), 42, &running(7), 0, false);
+        assert!(r.headers().get("refresh").is_none());
+        let html = body(r).await;
+        assert!(html.contains("Actualisation automatique arrêtée"), "{html}");
+        assert!(html.contains("Reprendre l’actualisation automatique"));
     }
 
     #[test]
