@@ -9,7 +9,7 @@ use std::collections::btree_map::Entry;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
 use serde::Deserialize;
@@ -338,12 +338,7 @@ async fn show(
         listed: follows_workers(me.role),
         layout,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        errors.status()
-    };
-    Ok((status, page).into_response())
+    Ok((errors.status(), page).into_response())
 }
 
 /// The step form.

@@ -140,8 +140,12 @@ impl Errors {
         general.chain(fields).collect()
     }
 
+    /// The status a form page is answered with: 200 without errors, else 422 (409 for a
+    /// refused transition or a conflict).
     pub(super) fn status(&self) -> StatusCode {
-        if self.conflict {
+        if self.is_empty() {
+            StatusCode::OK
+        } else if self.conflict {
             StatusCode::CONFLICT
         } else {
             StatusCode::UNPROCESSABLE_ENTITY
@@ -377,12 +381,7 @@ async fn show_result_form(
         justification: field(&form.justification, errors, "justification"),
         layout,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        errors.status()
-    };
-    Ok((status, page).into_response())
+    Ok((errors.status(), page).into_response())
 }
 
 pub(super) async fn add_result(
@@ -553,12 +552,7 @@ async fn show_version_form(
         justification: field(&form.justification, errors, "justification"),
         layout,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        errors.status()
-    };
-    Ok((status, page).into_response())
+    Ok((errors.status(), page).into_response())
 }
 
 pub(super) async fn add_version(
@@ -776,12 +770,7 @@ async fn show_pregnancy(
         past,
         layout,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        errors.status()
-    };
-    Ok((status, page).into_response())
+    Ok((errors.status(), page).into_response())
 }
 
 pub(super) async fn pregnancy(
