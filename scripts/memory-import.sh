@@ -6,7 +6,10 @@
 # set size of each import.
 #
 # Usage: scripts/memory-import.sh [--sizes "100000 1000000"] [--engine sqlite|postgres|all]
-#                                 [--with-warnings]
+#                                 [--workers N] [--with-warnings]
+#
+# --workers N declares N workers whatever the size (default: a tenth of the lines), so that
+# files of different lengths name the same workers.
 #
 # SQLite: a fresh file in a temporary directory. PostgreSQL (default engine `all` when the
 # server answers): a fresh database `siseri_mem_…` on SISERI_MEMORY_POSTGRES (default
@@ -21,12 +24,14 @@ cd "$(dirname "$0")/.."
 sizes="100000 1000000"
 engine=""
 with_warnings=0
+fixed_workers=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --sizes) sizes="$2"; shift 2 ;;
     --engine) engine="$2"; shift 2 ;;
     --with-warnings) with_warnings=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --workers) fixed_workers="$2"; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "memory-import.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -130,7 +135,7 @@ measure() { # engine kind lines url file
 
 printf '%-8s %-9s %9s %9s %9s %10s %10s\n' engine kind lines accepted warnings "wall" "max RSS MiB"
 for size in $sizes; do
-  workers=$((size / 10))
+  workers=${fixed_workers:-$((size / 10))}
   workers_file "$workers" 0 "$work/travailleurs-$size.csv"
   results_file "$size" "$workers" 0 "$work/resultats-$size.csv"
   if [ "$with_warnings" = 1 ]; then

@@ -35,6 +35,10 @@ use siseri_import::{Progress, Report, Request, SenderInfo};
 use siseri_storage::{DatabaseUrl, Engine, NewEstablishment, Store};
 use sqlx::{Connection, Row};
 
+/// The binary's allocator (crates/siseri/src/main.rs), so that the import is timed as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SIRET: &str = "73282932000074";
 const EMPLOYER_SIREN: &str = "732829320";
 const BODY_SIREN: &str = "301234563";
@@ -580,6 +584,40 @@ async fn raw_postgres(url: &DatabaseUrl, rows: &Rows, ids: &Ids, transmission: i
     start.elapsed()
 }
 
+/// CPU seconds (user + system) so far: of this process, and of every PostgreSQL server
+/// process on the machine (backends, WAL writer, checkpointer…), read from `/proc` (Linux;
+/// zero elsewhere). The import's wall time against these tells how much of it the client
+/// and the server spend working, and how much waiting for each other.
+fn cpu_seconds() -> (f64, f64) {
+    fn ticks(stat: &str) -> Option<(String, f64)> {
+        // `pid (comm) state …`: comm may hold spaces; the fields after it are fixed.
+        let open = stat.find('(')?;
+        let close = stat.rfind(')')?;
+        let comm = stat.get(open + 1..close)?.to_owned();
+        let rest: Vec<&str> = stat.get(close + 2..)?.split(' ').collect();
+        let utime: f64 = rest.get(11)?.parse().ok()?;
+        let stime: f64 = rest.get(12)?.parse().ok()?;
+        Some((comm, utime + stime))
+    }
+    const HZ: f64 = 100.0;
+    let own = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| ticks(&s))
+        .map_or(0.0, |(_, t)| t / HZ);
+    let mut server = 0.0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            if let Ok(s) = std::fs::read_to_string(e.path().join("stat"))
+                && let Some((comm, t)) = ticks(&s)
+                && comm.starts_with("postgres")
+            {
+                server += t / HZ;
+            }
+        }
+    }
+    (own, server)
+}
+
 fn per_second(lines: usize, d: Duration) -> f64 {
     lines as f64 / d.as_secs_f64()
 }
@@ -613,6 +651,7 @@ async fn run(engine: Engine, o: &Options, dir: &Path) {
         "[{name}] import starts at {}",
         Utc::now().format("%H:%M:%S%.3f")
     );
+    let cpu = cpu_seconds();
     let start = Instant::now();
     let report = import(
         db.store.as_ref(),
@@ -622,6 +661,7 @@ async fn run(engine: Engine, o: &Options, dir: &Path) {
     )
     .await;
     let imported = start.elapsed();
+    let cpu_after = cpu_seconds();
     assert_eq!(
         (report.totals.accepted as usize, report.totals.warnings),
         (o.lines, 0),
@@ -629,9 +669,11 @@ async fn run(engine: Engine, o: &Options, dir: &Path) {
         report.totals
     );
     eprintln!(
-        "[{name}] import: {} lines in {:.2} s",
+        "[{name}] import: {} lines in {:.2} s; CPU: importer {:.1} s, PostgreSQL server {:.1} s",
         o.lines,
-        imported.as_secs_f64()
+        imported.as_secs_f64(),
+        cpu_after.0 - cpu.0,
+        cpu_after.1 - cpu.1
     );
     let rows = imported_rows(&db.url).await;
     assert_eq!((rows.0.len(), rows.1.len()), (o.lines, o.lines));
@@ -649,10 +691,18 @@ async fn run(engine: Engine, o: &Options, dir: &Path) {
     .await;
     let ids = ids(&raw_db.url).await;
     let transmission = transmission_row(&raw_db.url).await;
+    let cpu = cpu_seconds();
     let raw = match engine {
         Engine::Sqlite => raw_sqlite(&raw_db.url, &rows, &ids, transmission).await,
         Engine::Postgres => raw_postgres(&raw_db.url, &rows, &ids, transmission).await,
     };
+    let cpu_after = cpu_seconds();
+    eprintln!(
+        "[{name}] raw load: {:.2} s; CPU: loader {:.1} s, PostgreSQL server {:.1} s",
+        raw.as_secs_f64(),
+        cpu_after.0 - cpu.0,
+        cpu_after.1 - cpu.1
+    );
     raw_db.close().await;
 
     println!(

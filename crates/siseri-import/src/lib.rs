@@ -11,6 +11,7 @@ pub mod alerts;
 mod lines;
 mod operational;
 pub mod physician;
+mod pipeline;
 pub mod queue;
 pub mod report;
 mod results;
@@ -31,6 +32,7 @@ use siseri_storage::{ImportTx, NewTransmission, Store, StoreError, TransmissionE
 
 pub use lines::Ctx;
 pub use report::Report;
+pub use source::CHUNK as CHUNK_RECORDS;
 
 use report::{DONE, FileError, ReportSender, Totals};
 use source::{Message, Parsed};
@@ -183,6 +185,9 @@ pub async fn import(
         request.today,
     );
     let mut part = 0i64;
+    // `resultats` files go through the pipeline, the others chunk by chunk.
+    let mut pipeline =
+        (request.format == TransmissionFormat::Results).then(|| pipeline::Pipeline::new(&mut ctx));
     let end = loop {
         let Some(message) = rx.recv().await else {
             return Err(ImportError::Io(std::io::Error::other(
@@ -195,8 +200,18 @@ pub async fn import(
                     tx.store_file_part(part, &bytes).await?;
                     part += 1;
                 }
-                let n = lines.len() as u64;
-                process_chunk(&mut ctx, tx.as_mut(), lines).await?;
+                let n = match pipeline.as_mut() {
+                    Some(p) => {
+                        let (back, n) = p.step(ctx, tx.as_mut(), Some(lines)).await?;
+                        ctx = back;
+                        n
+                    }
+                    None => {
+                        let n = lines.len() as u64;
+                        process_chunk(&mut ctx, tx.as_mut(), lines).await?;
+                        n
+                    }
+                };
                 report.lignes_traitees += n;
                 progress.lines.fetch_add(n, Ordering::Relaxed);
             }
@@ -208,6 +223,15 @@ pub async fn import(
             } => {
                 if !tail.is_empty() {
                     tx.store_file_part(part, &tail).await?;
+                }
+                if let Some(mut p) = pipeline.take() {
+                    while p.busy() {
+                        let (back, n) = p.step(ctx, tx.as_mut(), None).await?;
+                        ctx = back;
+                        report.lignes_traitees += n;
+                        progress.lines.fetch_add(n, Ordering::Relaxed);
+                    }
+                    p.close(&mut ctx);
                 }
                 report
                     .file_errors
@@ -229,10 +253,12 @@ pub async fn import(
     report.etat = DONE.to_owned();
     if request.dry_run {
         // Everything was written in the transaction, so that later lines saw earlier ones
-        // exactly as in a real send; dropping it forgets all of it.
+        // exactly as in a real send; dropping it forgets all of it (alerts are not in the
+        // report: they are not reconciled).
         drop(tx);
         return Ok(report);
     }
+    ctx.consolidate(tx.as_mut()).await?;
     let mut event = transmission_event(sender, request, &report);
     event.worker_ids = ctx.touched.iter().copied().collect();
     tx.finish(TransmissionEnd {

@@ -26,8 +26,8 @@ pub struct Ctx {
     pub(crate) sender_key: String,
     /// The sending account's INB site (`EXPLOITANT_INB`).
     pub(crate) site_inb: Option<Siret>,
-    /// Establishments seen so far (`None`: unknown to the registry).
-    pub(crate) establishments: HashMap<Siret, Option<Establishment>>,
+    /// What the registry holds of the establishments and people seen so far.
+    pub(crate) known: Known,
     /// Workers whose records this import touched (for the journal).
     pub(crate) touched: BTreeSet<i64>,
     /// Workers created by this import, not yet offered to the queue.
@@ -42,6 +42,8 @@ pub struct Ctx {
     pub(crate) series_totals: crate::alerts::SeriesTotals,
     /// Physicians' versions superseded by the sender's: (worker, result id, reference).
     pub(crate) superseded: Vec<(Nir, i64, String)>,
+    /// Workers whose doses changed and whose alerts are not yet reconciled.
+    pub(crate) to_consolidate: HashMap<i64, crate::alerts::WorkerFacts>,
     /// Alerts raised so far: (alert id, worker id), to notify once committed.
     pub(crate) raised: Vec<(i64, i64)>,
     /// Resolving a held line: its sender's rights were checked when it was received, and its
@@ -49,32 +51,19 @@ pub struct Ctx {
     pub(crate) resolving: bool,
 }
 
-impl Ctx {
-    /// A fresh state for `sender`.
-    pub fn new(request: &Request, sender: &SenderInfo, site_inb: Option<Siret>) -> Self {
-        let sender_key = match &sender.account.spec.siren {
-            Some(s) => Sender::Organisation(s.clone()).key(),
-            None => format!("LOGIN:{}", sender.account.spec.login),
-        };
-        Ctx {
-            account: sender.account.clone(),
-            person: sender.person.clone(),
-            today: request.today,
-            sender_key,
-            site_inb,
-            establishments: HashMap::new(),
-            touched: BTreeSet::new(),
-            created: Vec::new(),
-            totals: Totals::default(),
-            lines: Vec::new(),
-            monthly: HashMap::new(),
-            series_totals: crate::alerts::SeriesTotals::default(),
-            resolving: false,
-            raised: Vec::new(),
-            superseded: Vec::new(),
-        }
-    }
+/// The registry's establishments and people as an import has read them, kept across its
+/// chunks (apart from [`Ctx`], so that the next chunk's lookups can run while the current
+/// one is checked).
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    /// Establishments seen so far (`None`: unknown to the registry).
+    pub(crate) establishments: HashMap<Siret, Option<Establishment>>,
+    /// The workers (`None`: unknown to the registry) and attachments of the NIRs seen so
+    /// far, when the format cannot change them (see [`PeopleCache`]).
+    pub(crate) people: Option<PeopleCache>,
+}
 
+impl Known {
     /// Loads the establishments of `sirets` not seen yet.
     pub(crate) async fn load_establishments(
         &mut self,
@@ -97,9 +86,88 @@ impl Ctx {
         Ok(())
     }
 
+    /// Records workers an import created, for the chunks to come.
+    pub(crate) fn created(&mut self, workers: &[Worker]) {
+        if let Some(cache) = self.people.as_mut() {
+            for w in workers {
+                cache.known.entry(w.nir.clone()).or_default().0 = Some(w.clone());
+            }
+        }
+    }
+}
+
+/// Workers and attachments by NIR, kept across an import's chunks so that a worker named in
+/// many chunks is looked up once.
+///
+/// Only for the formats that do not write them (`resultats` may create an unknown worker:
+/// it is then put here too). What other transactions commit meanwhile is not seen, as if
+/// the import read them all at its start. Bounded: past [`PeopleCache::MAX`] NIRs it starts
+/// afresh, so that memory stays bounded whatever the file.
+#[derive(Debug, Default)]
+pub(crate) struct PeopleCache {
+    known: HashMap<Nir, (Option<Worker>, Attachments)>,
+}
+
+/// A worker's attachments, shared between the cache and the chunks that name him (copied
+/// only by the `travailleurs` format, which changes them).
+pub(crate) type Attachments = std::sync::Arc<Vec<siseri_domain::worker::Attachment>>;
+
+impl PeopleCache {
+    /// NIRs kept at most (about 1.2 KB each with one attachment): a file naming more
+    /// workers starts the cache afresh when it is full, and reads them again.
+    const MAX: usize = 100_000;
+}
+
+impl Ctx {
+    /// A fresh state for `sender`.
+    pub fn new(request: &Request, sender: &SenderInfo, site_inb: Option<Siret>) -> Self {
+        let sender_key = match &sender.account.spec.siren {
+            Some(s) => Sender::Organisation(s.clone()).key(),
+            None => format!("LOGIN:{}", sender.account.spec.login),
+        };
+        Ctx {
+            account: sender.account.clone(),
+            person: sender.person.clone(),
+            today: request.today,
+            sender_key,
+            site_inb,
+            known: Known {
+                establishments: HashMap::new(),
+                people: matches!(
+                    request.format,
+                    siseri_domain::codes::TransmissionFormat::Results
+                        | siseri_domain::codes::TransmissionFormat::OperationalDosimetry
+                )
+                .then(PeopleCache::default),
+            },
+            touched: BTreeSet::new(),
+            created: Vec::new(),
+            totals: Totals::default(),
+            lines: Vec::new(),
+            monthly: HashMap::new(),
+            series_totals: crate::alerts::SeriesTotals::default(),
+            resolving: false,
+            to_consolidate: HashMap::new(),
+            raised: Vec::new(),
+            superseded: Vec::new(),
+        }
+    }
+
+    /// Loads the establishments of `sirets` not seen yet.
+    pub(crate) async fn load_establishments(
+        &mut self,
+        tx: &mut dyn ImportTx,
+        sirets: impl Iterator<Item = &Siret>,
+    ) -> Result<(), StoreError> {
+        self.known.load_establishments(tx, sirets).await
+    }
+
     /// The establishment of a SIRET, if known.
     pub(crate) fn establishment(&self, siret: &Siret) -> Option<&Establishment> {
-        self.establishments.get(siret).and_then(Option::as_ref)
+        self.known
+            .establishments
+            .get(siret)
+            .and_then(Option::as_ref)
     }
 
     /// Adds to a monthly sum.
@@ -119,8 +187,8 @@ impl Ctx {
         e.1 += absences;
     }
 
-    /// Writes the chunk's monthly sums.
-    pub(crate) async fn flush_monthly(&mut self, tx: &mut dyn ImportTx) -> Result<(), StoreError> {
+    /// The chunk's monthly sums to write, taken out of the running state.
+    pub(crate) fn take_monthly(&mut self) -> Vec<(i64, Month, Series, i64, i64)> {
         let mut deltas: Vec<(i64, Month, Series, i64, i64)> = self
             .monthly
             .drain()
@@ -131,27 +199,24 @@ impl Ctx {
         for (w, _, s, d, _) in &deltas {
             self.series_totals.add(*w, *s, *d);
         }
-        tx.add_monthly(&deltas).await
+        deltas
     }
 }
 
 /// The people a chunk's lines name: workers by NIR and their attachments.
-pub(crate) type People = (
-    HashMap<Nir, Worker>,
-    HashMap<Nir, Vec<siseri_domain::worker::Attachment>>,
-);
+pub(crate) type People = (HashMap<Nir, Worker>, HashMap<Nir, Attachments>);
 
 /// The lookups every chunk starts with, one query each: the establishments of its SIRETs
 /// (cached across chunks), then the workers of its NIRs (or the one a queue resolution
 /// forces) with their attachments.
 pub(crate) async fn lookup_people(
-    ctx: &mut Ctx,
+    known: &mut Known,
     tx: &mut dyn ImportTx,
     keys: &[&siseri_exchange::formats::Keys],
     forced: Option<&Worker>,
 ) -> Result<People, StoreError> {
     let sirets: BTreeSet<Siret> = keys.iter().filter_map(|k| k.siret.clone()).collect();
-    ctx.load_establishments(tx, sirets.iter()).await?;
+    known.load_establishments(tx, sirets.iter()).await?;
     let nirs: Vec<Nir> = match forced {
         Some(w) => vec![w.nir.clone()],
         None => keys
@@ -161,17 +226,105 @@ pub(crate) async fn lookup_people(
             .into_iter()
             .collect(),
     };
+    let cache = if forced.is_none() {
+        known.people.as_mut()
+    } else {
+        None
+    };
+    let Some(cache) = cache else {
+        return read_people(tx, &nirs).await;
+    };
+    let missing: Vec<Nir> = nirs
+        .iter()
+        .filter(|n| !cache.known.contains_key(*n))
+        .cloned()
+        .collect();
+    if cache.known.len() + missing.len() > PeopleCache::MAX {
+        cache.known.clear();
+        return lookup_cached(cache, tx, &nirs, nirs.clone()).await;
+    }
+    lookup_cached(cache, tx, &nirs, missing).await
+}
+
+/// The people of `nirs`, reading `missing` into the cache first.
+async fn lookup_cached(
+    cache: &mut PeopleCache,
+    tx: &mut dyn ImportTx,
+    nirs: &[Nir],
+    missing: Vec<Nir>,
+) -> Result<People, StoreError> {
+    if !missing.is_empty() {
+        let (mut workers, mut attachments) = read_people(tx, &missing).await?;
+        for n in missing {
+            let w = workers.remove(&n);
+            let a = attachments.remove(&n).unwrap_or_default();
+            cache.known.insert(n, (w, a));
+        }
+    }
+    let mut workers = HashMap::new();
+    let mut attachments = HashMap::new();
+    for n in nirs {
+        if let Some((w, a)) = cache.known.get(n) {
+            if let Some(w) = w {
+                workers.insert(n.clone(), w.clone());
+            }
+            if !a.is_empty() {
+                attachments.insert(n.clone(), a.clone());
+            }
+        }
+    }
+    Ok((workers, attachments))
+}
+
+/// Reads the workers of `nirs` and their attachments.
+async fn read_people(tx: &mut dyn ImportTx, nirs: &[Nir]) -> Result<People, StoreError> {
     let workers = tx
-        .workers(&nirs)
+        .workers(nirs)
         .await?
         .into_iter()
         .map(|w| (w.nir.clone(), w))
         .collect();
     let mut attachments: HashMap<Nir, Vec<siseri_domain::worker::Attachment>> = HashMap::new();
-    for a in tx.attachments(&nirs).await? {
+    for a in tx.attachments(nirs).await? {
         attachments.entry(a.nir.clone()).or_default().push(a);
     }
+    let attachments = attachments
+        .into_iter()
+        .map(|(n, list)| (n, std::sync::Arc::new(list)))
+        .collect();
     Ok((workers, attachments))
+}
+
+/// Workers waiting for their alerts' reconciliation past which it is done before the import
+/// ends (memory stays bounded whatever the file).
+pub(crate) const CONSOLIDATE_AT: usize = 250_000;
+
+/// Workers per reconciliation batch (one set of queries each).
+const CONSOLIDATE_BATCH: usize = 5_000;
+
+impl Ctx {
+    /// Reconciles the alerts of the workers whose doses changed (rules.md §5), in the
+    /// import's transaction.
+    ///
+    /// Done once the import's lines are written rather than after each chunk: a worker
+    /// named in many chunks is reconciled once, against his final doses (no alert raised
+    /// then extended, or raised for an exceedance a later line corrects).
+    pub(crate) async fn consolidate(&mut self, tx: &mut dyn ImportTx) -> Result<(), StoreError> {
+        let mut facts: Vec<crate::alerts::WorkerFacts> =
+            self.to_consolidate.drain().map(|(_, f)| f).collect();
+        facts.sort_unstable_by_key(|f| f.id);
+        for batch in facts.chunks(CONSOLIDATE_BATCH) {
+            let raised = crate::alerts::consolidate_with(
+                tx,
+                batch,
+                Month::of(self.today),
+                &mut self.series_totals,
+            )
+            .await?;
+            self.raised.extend(raised);
+        }
+        Ok(())
+    }
 }
 
 /// Lines of one chunk still to write: outcomes and holds.

@@ -35,7 +35,8 @@ pub(crate) async fn chunk(
         ctx.load_establishments(tx, std::iter::once(&site)).await?;
     }
     let keys: Vec<&siseri_exchange::formats::Keys> = lines.iter().map(|(c, _)| &c.keys).collect();
-    let (workers, attachments) = crate::lines::lookup_people(ctx, tx, &keys, forced).await?;
+    let (workers, attachments) =
+        crate::lines::lookup_people(&mut ctx.known, tx, &keys, forced).await?;
     let starts: Vec<_> = lines
         .iter()
         .filter_map(|(c, _)| c.value.as_ref().map(|v| v.key.debut_port))

@@ -254,7 +254,8 @@ async fn apply_line(
     let lines = vec![line];
     match p.format {
         TransmissionFormat::Results => {
-            crate::results::chunk(&mut ctx, tx, lines, Some(worker)).await?
+            crate::results::chunk(&mut ctx, tx, lines, Some(worker)).await?;
+            ctx.consolidate(tx).await?;
         }
         TransmissionFormat::Workers => {
             crate::workers::chunk(&mut ctx, tx, lines, Some(worker)).await?
@@ -310,18 +311,22 @@ async fn close(
 }
 
 /// Attaches the operational readings held for the workers this import created.
-pub(crate) async fn attach_waiting(ctx: &mut Ctx, tx: &mut dyn ImportTx) -> Result<(), StoreError> {
-    if ctx.created.is_empty() {
-        return Ok(());
+pub(crate) async fn attach_waiting(
+    created: &[Nir],
+    tx: &mut dyn ImportTx,
+    today: NaiveDate,
+) -> Result<Vec<i64>, StoreError> {
+    let mut touched = Vec::new();
+    if created.is_empty() {
+        return Ok(touched);
     }
-    let nirs = std::mem::take(&mut ctx.created);
     let held = tx
-        .pending_for(TransmissionFormat::OperationalDosimetry, &nirs)
+        .pending_for(TransmissionFormat::OperationalDosimetry, created)
         .await?;
     if held.is_empty() {
-        return Ok(());
+        return Ok(touched);
     }
-    let workers = tx.workers(&nirs).await?;
+    let workers = tx.workers(created).await?;
     for p in held {
         if !p
             .codes
@@ -334,11 +339,11 @@ pub(crate) async fn attach_waiting(ctx: &mut Ctx, tx: &mut dyn ImportTx) -> Resu
             continue;
         };
         // Boxed: resolving a line may itself declare nobody, but the compiler cannot know.
-        let (outcome, touched) = Box::pin(apply_line(tx, &p, worker, ctx.today)).await?;
-        ctx.touched.extend(touched);
+        let (outcome, t) = Box::pin(apply_line(tx, &p, worker, today)).await?;
+        touched.extend(t);
         close(tx, &p, outcome, AUTOMATIC, Some(worker.id), None).await?;
     }
-    Ok(())
+    Ok(touched)
 }
 
 /// The identity a held line gives for `nir`, when it has one that is valid.

@@ -18,8 +18,10 @@ use tokio::sync::mpsc;
 
 use crate::report::columns;
 
-/// Records per chunk.
-pub(crate) const CHUNK: usize = 2000;
+/// Records per chunk: a chunk's lookups are one query per kind of data, its new rows one
+/// bulk write. Larger chunks make fewer statements (each `COPY` also waits for the server's
+/// acknowledgement at its end over TCP, see docs/performance.md); smaller ones less memory.
+pub const CHUNK: usize = 5000;
 
 /// One record after the registry-free checks.
 #[derive(Debug)]

@@ -28,7 +28,7 @@ pub(crate) async fn chunk(
         .collect();
     let keys: Vec<&siseri_exchange::formats::Keys> = lines.iter().map(|(c, _)| &c.keys).collect();
     let (mut workers, mut attachments) =
-        crate::lines::lookup_people(ctx, tx, &keys, forced).await?;
+        crate::lines::lookup_people(&mut ctx.known, tx, &keys, forced).await?;
 
     let mut out = Outcomes::default();
     for (checked, raw) in lines {
@@ -141,7 +141,7 @@ pub(crate) async fn chunk(
         };
         let ids = tx.apply(std::slice::from_ref(&op)).await?;
         // Later lines of the file see this attachment as stored.
-        let list = attachments.entry(worker.nir.clone()).or_default();
+        let list = std::sync::Arc::make_mut(attachments.entry(worker.nir.clone()).or_default());
         let version = AttachmentVersion {
             version: 1,
             terms: line.terms.clone(),
@@ -173,5 +173,8 @@ pub(crate) async fn chunk(
     if !ctx.resolving {
         out.write(tx).await?;
     }
-    crate::queue::attach_waiting(ctx, tx).await
+    let created = std::mem::take(&mut ctx.created);
+    let touched = crate::queue::attach_waiting(&created, tx, ctx.today).await?;
+    ctx.touched.extend(touched);
+    Ok(())
 }

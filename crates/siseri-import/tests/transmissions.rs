@@ -394,8 +394,8 @@ async fn dry_run_stores_nothing_and_matches_the_real_send() {
 /// the refusal.
 #[tokio::test]
 async fn a_refused_file_stores_the_transmission_and_no_line() {
-    // More lines than one chunk (2000), then one that is not UTF-8.
-    let lines: Vec<String> = (0..2100)
+    // More lines than one chunk, then one that is not UTF-8.
+    let lines: Vec<String> = (0..siseri_import::CHUNK_RECORDS as u32 + 100)
         .map(|i| {
             let (n, k) = nir(1000 + i);
             WORKERS.line(&[("NIR", &n), ("CLE", &k), ("DATENAISSANCE", "01/01/1990")])
@@ -465,7 +465,7 @@ async fn a_refused_file_stores_the_transmission_and_no_line() {
         .unwrap();
         let csv = String::from_utf8(csv).unwrap();
         let rows: Vec<&str> = csv.lines().skip(1).collect();
-        assert_eq!(rows.len(), 2101, "[{e}]");
+        assert_eq!(rows.len(), lines.len() + 1, "[{e}]");
         assert!(
             rows.iter()
                 .all(|l| l.contains(";REJETE;ENCODAGE_INVALIDE;")),
@@ -1034,8 +1034,8 @@ async fn a_line_attached_to_another_worker_counts_with_his_doses() {
     }
 }
 
-/// Files longer than one chunk (2000 records): what earlier chunks stored counts for the
-/// later ones exactly as within a chunk.
+/// Files longer than one chunk: what earlier chunks stored counts for the later ones exactly
+/// as within a chunk.
 #[tokio::test]
 async fn earlier_chunks_count_as_stored() {
     let t = &RESULTS;
@@ -1047,18 +1047,6 @@ async fn earlier_chunks_count_as_stored() {
         ("PRENOM", "Julie"),
         ("DATENAISSANCE", "04/04/1990"),
     ];
-    let martin = |reference: &'static str, value: &'static str| {
-        t.line(&[
-            ("REFERENCE", reference),
-            ("NIR", MARTIN.0),
-            ("CLE", MARTIN.1),
-            ("NOM", "Martin"),
-            ("PRENOM", "Jean-Luc"),
-            ("DATENAISSANCE", "03/05/1985"),
-            ("SEXE", "M"),
-            ("VALEUR", value),
-        ])
-    };
     let mut created = vec![("REFERENCE", "R-N1")];
     created.extend(newcomer);
     let mut conflicting = vec![("REFERENCE", "R-N2")];
@@ -1072,9 +1060,15 @@ async fn earlier_chunks_count_as_stored() {
             "ACCEPTE",
             &["RATTACHEMENT_ABSENT"],
         ),
-        case("category B, 3 mSv", martin("R-M1", "3"), "ACCEPTE", &[]),
+        case(
+            "category B, 3 mSv",
+            martin_result("R-M1", "3"),
+            "ACCEPTE",
+            &[],
+        ),
     ];
-    for i in 0..1997 {
+    let chunk = siseri_import::CHUNK_RECORDS;
+    for i in 0..chunk - 3 {
         let reference = format!("R-F{i}");
         cases.push(case(
             "filler",
@@ -1099,12 +1093,12 @@ async fn earlier_chunks_count_as_stored() {
         ),
         case(
             "category B, 3.5 mSv more",
-            martin("R-M2", "3,5"),
+            martin_result("R-M2", "3,5"),
             "ACCEPTE",
             &["CLASSEMENT_A_REVOIR"],
         ),
     ]);
-    assert_eq!(cases[2000].what, "second chunk: same as line 2");
+    assert_eq!(cases[chunk].what, "second chunk: same as line 2");
 
     let o = &OPERATIONAL;
     let start = chrono::NaiveDate::from_ymd_opt(2026, 5, 1)
@@ -1112,7 +1106,7 @@ async fn earlier_chunks_count_as_stored() {
         .and_hms_opt(0, 0, 0)
         .unwrap();
     let mut readings = vec![case("first chunk", o.line(&[]), "ACCEPTE", &[])];
-    for i in 0..1999 {
+    for i in 0..chunk as i64 - 1 {
         let from = start + chrono::Duration::minutes(i);
         let to = from + chrono::Duration::minutes(30);
         let (from, to) = (from.format("%d/%m/%Y %H:%M"), to.format("%d/%m/%Y %H:%M"));
@@ -1135,7 +1129,7 @@ async fn earlier_chunks_count_as_stored() {
             &[],
         ),
     ]);
-    assert_eq!(readings[2000].what, "second chunk: same as line 2");
+    assert_eq!(readings[chunk].what, "second chunk: same as line 2");
 
     for r in registries().await {
         let e = r.engine();
@@ -1146,7 +1140,135 @@ async fn earlier_chunks_count_as_stored() {
             assert_eq!(report.lignes_traitees, cases.len() as u64);
         }
         let readings = r.store().readings(&nir_value(DUPONT.0)).await.unwrap();
-        assert_eq!(readings.len(), 2000, "[{e}]");
+        assert_eq!(readings.len(), chunk, "[{e}]");
+        r.verify_journal().await;
+    }
+}
+
+/// A file of three chunks: each chunk is checked while the previous one
+/// is being written and the next one read, yet every line sees what the lines before it
+/// wrote, across the chunks' boundaries too — a correction right after its original, its
+/// duplicate, a worker created by one chunk and named again by the next, a category-B
+/// worker's 12-month dose crossing the advisory threshold over two chunks, and the original
+/// values sent again once corrected.
+#[tokio::test]
+async fn a_large_file_reads_as_if_line_by_line_across_chunks() {
+    let t = &RESULTS;
+    let (n1, k1) = nir(11);
+    let unknown = |reference: &str| {
+        t.line(&[
+            ("REFERENCE", reference),
+            ("NIR", &n1),
+            ("CLE", &k1),
+            ("NOM", "Petit"),
+            ("PRENOM", "Julie"),
+            ("DATENAISSANCE", "04/04/1990"),
+        ])
+    };
+    let filler = |i: usize| {
+        case(
+            "filler",
+            t.line(&[
+                ("REFERENCE", &format!("F-{i}")),
+                ("DATE_DEBUT", "01/01/2026"),
+                ("DATE_FIN", "31/01/2026"),
+                ("VALEUR", "0,001"),
+            ]),
+            "ACCEPTE",
+            &[],
+        )
+    };
+    let chunk = siseri_import::CHUNK_RECORDS;
+    let mut cases: Vec<Case> = (1..=chunk - 4).map(filler).collect();
+    cases.push(case(
+        "unknown NIR",
+        unknown("N-1"),
+        "ACCEPTE",
+        &["RATTACHEMENT_ABSENT"],
+    ));
+    cases.push(case(
+        "category B, 5 mSv",
+        martin_result("B-1", "5"),
+        "ACCEPTE",
+        &[],
+    ));
+    cases.push(filler(chunk - 1));
+    cases.push(case(
+        "last of chunk 1",
+        t.line(&[("REFERENCE", "P-1")]),
+        "ACCEPTE",
+        &[],
+    ));
+    let corrected = t.line(&[
+        ("REFERENCE", "P-1"),
+        ("VALEUR", "0,5"),
+        ("CODE_METROLOGIE", "C"),
+    ]);
+    cases.push(case(
+        "first of chunk 2: its correction",
+        corrected.clone(),
+        "ACCEPTE",
+        &[],
+    ));
+    cases.push(case("the correction again", corrected, "DOUBLON", &[]));
+    cases.push(case(
+        "the worker chunk 1 created",
+        unknown("N-2"),
+        "ACCEPTE",
+        &["RATTACHEMENT_ABSENT"],
+    ));
+    cases.push(case(
+        "category B, 1.5 mSv more",
+        martin_result("B-2", "1,5"),
+        "ACCEPTE",
+        &["CLASSEMENT_A_REVOIR"],
+    ));
+    cases.extend((chunk + 5..=2 * chunk).map(filler));
+    cases.push(case(
+        "first of chunk 3: the original again",
+        t.line(&[("REFERENCE", "P-1")]),
+        "REJETE",
+        &["REFERENCE_CONFLIT"],
+    ));
+    let lines: Vec<String> = cases.iter().map(|c| c.line.clone()).collect();
+    for r in registries().await {
+        let e = r.engine();
+        let report = r
+            .send(&r.lab, TransmissionFormat::Results, &t.file(&lines))
+            .await;
+        check_cases(&e, &report, &cases);
+
+        let sender = Sender::Organisation(Siren::parse(LAB_SIREN).unwrap());
+        let p1 = r
+            .store()
+            .result_by_reference(&sender, &Reference::parse("P-1").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(p1.versions.len(), 2, "[{e}]");
+        assert_eq!(p1.current().unwrap().values.dose_usv, Some(500), "[{e}]");
+        let sums = r.store().monthly_doses(&nir_value(DUPONT.0)).await.unwrap();
+        let month = |label: &str| -> i64 {
+            sums.iter()
+                .filter(|(m, s, _, _)| m.label() == label && *s == Series::EExternal)
+                .map(|(_, _, d, _)| d)
+                .sum()
+        };
+        let fillers = 2 * chunk as i64 - 7;
+        assert_eq!(
+            (month("2026-01"), month("2026-03")),
+            (fillers, 500),
+            "[{e}]"
+        );
+        let created = r.store().worker(&nir_value(&n1)).await.unwrap();
+        assert!(created.is_some(), "[{e}] the unknown NIR's worker");
+        let n2 = r
+            .store()
+            .result_by_reference(&sender, &Reference::parse("N-2").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(n2.nir, nir_value(&n1), "[{e}]");
         r.verify_journal().await;
     }
 }

@@ -6,7 +6,7 @@
 //! the session (an error, a crash, a dry run) rolls everything back.
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use siseri_domain::codes::{Nature, Position, Quantity, TransmissionFormat};
 use siseri_domain::ids::{Nir, Siren, Siret};
 use siseri_domain::journal::JournalEvent;
@@ -14,7 +14,7 @@ use siseri_domain::result::{
     DoseResult, OperationalReading, ReadingKey, ReadingValues, Reference, ResultValues,
 };
 use siseri_domain::totals::{Month, Series};
-use siseri_domain::worker::{Attachment, Establishment, Worker};
+use siseri_domain::worker::{Attachment, Establishment, NewWorker, Worker};
 
 use crate::{StoreError, WriteOp};
 
@@ -198,8 +198,17 @@ pub trait ImportTx: crate::alerts::AlertsTx + Send {
     /// Applies general writes (workers, attachments, new versions); returns, per op, the
     /// id created or extended and the worker's id.
     async fn apply(&mut self, ops: &[WriteOp]) -> Result<Vec<(i64, i64)>, StoreError>;
-    /// Adds new results with their first version; returns their ids.
-    async fn add_results(&mut self, rows: &[NewResultRow]) -> Result<Vec<i64>, StoreError>;
+    /// `n` fresh result ids, for [`ImportTx::add_results`]: taken before the rows are
+    /// written, so that a chunk's lines can be checked (and refer to one another) while the
+    /// previous chunk is being written. Ids not used are lost (gaps in the sequence).
+    async fn reserve_result_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError>;
+    /// `n` fresh worker ids, for [`ImportTx::add_workers`] (as above).
+    async fn reserve_worker_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError>;
+    /// Adds new results, under the ids reserved for them, with their first version.
+    async fn add_results(&mut self, rows: &[(i64, NewResultRow)]) -> Result<(), StoreError>;
+    /// Adds new workers under the ids reserved for them. A NIR declared meanwhile by
+    /// another transaction makes it fail (the whole import is then rolled back).
+    async fn add_workers(&mut self, rows: &[(i64, NewWorker)]) -> Result<(), StoreError>;
     /// Adds new readings with their first version; returns their ids.
     async fn add_readings(&mut self, rows: &[NewReadingRow]) -> Result<Vec<i64>, StoreError>;
     /// Adds to monthly sums: (worker id, month, series, µSv, absences), keys unique.
@@ -279,20 +288,42 @@ impl Cell {
                     }
                 }
             }
-            Cell::Date(d) => {
-                let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-            }
+            // Written by hand: chrono's `format` parses its pattern again at every call, and a
+            // large import writes millions of dates.
+            Cell::Date(d) => push_date(out, *d),
             Cell::Stamp(t) => out.push_str(&t.to_rfc3339()),
             Cell::Local(t) => {
-                let _ = write!(out, "{}", t.format("%Y-%m-%d %H:%M:%S"));
+                push_date(out, t.date());
+                let _ = write!(out, " {:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
             }
         }
+    }
+}
+
+/// `YYYY-MM-DD` (ISO 8601, as PostgreSQL reads it; chrono's form outside years 0–9999).
+fn push_date(out: &mut String, d: NaiveDate) {
+    use std::fmt::Write;
+    if (0..=9999).contains(&d.year()) {
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    } else {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_text_writes_dates_and_local_times_as_iso() {
+        let mut s = String::new();
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap_or_default();
+        Cell::Date(d).copy_text(&mut s);
+        s.push('|');
+        let t = d.and_hms_opt(7, 5, 0).unwrap_or_default();
+        Cell::Local(t).copy_text(&mut s);
+        assert_eq!(s, "2026-03-09|2026-03-09 07:05:00");
+    }
 
     #[test]
     fn copy_text_escapes_and_marks_null() {

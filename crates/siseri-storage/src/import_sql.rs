@@ -11,6 +11,7 @@ macro_rules! sql_import {
             PendingRow, TransmissionEnd, TransmissionRow,
         };
         use siseri_domain::codes::TransmissionFormat;
+        use siseri_domain::worker::NewWorker;
         use siseri_domain::totals::{Month, Series};
 
         /// One transmission's transaction.
@@ -21,6 +22,9 @@ macro_rules! sql_import {
             transmission_id: Option<i64>,
             /// PostgreSQL takes the journal's lock only at the end (see `begin_import`).
             lock_journal_at_end: bool,
+            /// The highest id reserved so far per table: SQLite reserves from the largest id
+            /// written, which does not yet count ids reserved and not yet written.
+            reserved: std::collections::HashMap<&'static str, i64>,
         }
 
         impl std::fmt::Debug for $import {
@@ -78,7 +82,14 @@ macro_rules! sql_import {
                         Some(row.try_get("id")?)
                     }
                 };
-                Ok($import { tx, author: author.to_owned(), at, transmission_id, lock_journal_at_end })
+                Ok($import {
+                    tx,
+                    author: author.to_owned(),
+                    at,
+                    transmission_id,
+                    lock_journal_at_end,
+                    reserved: std::collections::HashMap::new(),
+                })
             }
 
             fn transmission_row(row: &$row) -> Result<TransmissionRow, StoreError> {
@@ -261,15 +272,48 @@ macro_rules! sql_import {
                 Ok(out)
             }
 
-            async fn add_results(&mut self, rows: &[NewResultRow]) -> Result<Vec<i64>, StoreError> {
+            async fn reserve_result_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError> {
+                self.reserve("dose_results", n).await
+            }
+
+            async fn reserve_worker_ids(&mut self, n: usize) -> Result<Vec<i64>, StoreError> {
+                self.reserve("workers", n).await
+            }
+
+            async fn add_workers(&mut self, rows: &[(i64, NewWorker)]) -> Result<(), StoreError> {
                 if rows.is_empty() {
-                    return Ok(Vec::new());
+                    return Ok(());
                 }
-                let ids = $store::reserve_ids(&mut self.tx, "dose_results", rows.len()).await?;
+                let cells: Vec<Vec<Cell>> = rows
+                    .iter()
+                    .map(|(id, w)| {
+                        vec![
+                            Cell::Int(*id),
+                            Cell::Text(w.nir.as_str().to_owned()),
+                            Cell::Text(w.nom.clone()),
+                            Cell::Text(w.prenom.clone()),
+                            Cell::Date(w.date_naissance),
+                            Cell::Text(w.sexe.code().to_owned()),
+                            Cell::Stamp(self.at),
+                        ]
+                    })
+                    .collect();
+                $store::insert_rows(
+                    &mut self.tx,
+                    "workers",
+                    &["id", "nir", "nom", "prenom", "date_naissance", "sexe", "created_at"],
+                    &cells,
+                )
+                .await
+            }
+
+            async fn add_results(&mut self, rows: &[(i64, NewResultRow)]) -> Result<(), StoreError> {
+                if rows.is_empty() {
+                    return Ok(());
+                }
                 let results: Vec<Vec<Cell>> = rows
                     .iter()
-                    .zip(&ids)
-                    .map(|(r, id)| {
+                    .map(|(id, r)| {
                         vec![
                             Cell::Int(*id),
                             Cell::Text(r.sender.clone()),
@@ -292,8 +336,7 @@ macro_rules! sql_import {
                 .await?;
                 let versions: Vec<Vec<Cell>> = rows
                     .iter()
-                    .zip(&ids)
-                    .map(|(r, id)| {
+                    .map(|(id, r)| {
                         vec![
                             Cell::Int(*id),
                             Cell::Int(1),
@@ -315,8 +358,7 @@ macro_rules! sql_import {
                     &["result_id", "version", "date_debut", "date_fin", "statut", "dose_usv", "seuil_usv", "author", "recorded_at", "justification", "transmission_id"],
                     &versions,
                 )
-                .await?;
-                Ok(ids)
+                .await
             }
 
             async fn add_readings(&mut self, rows: &[NewReadingRow]) -> Result<Vec<i64>, StoreError> {
@@ -424,6 +466,9 @@ macro_rules! sql_import {
 
             async fn hold(&mut self, rows: &[NewPending]) -> Result<(), StoreError> {
                 let Some(id) = self.transmission_id else { return Ok(()) };
+                if rows.is_empty() {
+                    return Ok(());
+                }
                 let Some(format) = self.format().await? else { return Ok(()) };
                 let now = Utc::now();
                 for r in rows {
@@ -537,6 +582,22 @@ macro_rules! sql_import {
         }
 
         impl $import {
+            /// `n` fresh ids of `table`, above every id reserved before in this transaction.
+            async fn reserve(&mut self, table: &'static str, n: usize) -> Result<Vec<i64>, StoreError> {
+                if n == 0 {
+                    return Ok(Vec::new());
+                }
+                let mut ids = $store::reserve_ids(&mut self.tx, table, n).await?;
+                let floor = self.reserved.get(table).copied().unwrap_or(0);
+                if ids.first().is_some_and(|first| *first <= floor) {
+                    ids = (1..=n as i64).map(|i| floor + i).collect();
+                }
+                if let Some(last) = ids.iter().max() {
+                    self.reserved.insert(table, (*last).max(floor));
+                }
+                Ok(ids)
+            }
+
             async fn format(&mut self) -> Result<Option<String>, StoreError> {
                 let Some(id) = self.transmission_id else { return Ok(None) };
                 let row = sqlx::query("SELECT format FROM transmissions WHERE id = $1")

@@ -45,25 +45,26 @@ crate::import_sql::sql_import!(
 
 impl PostgresStore {
     /// The results (with their versions) of sender `$2` among the references of the JSON
-    /// array `$1`, one index probe per reference whatever the planner believes.
+    /// array `$1`: the (sender, reference) index probed for the chunk's references, the rest
+    /// by key, whatever the planner believes.
     ///
     /// Written as a plain join, the lookup was planned while the tables were still small and
     /// without statistics, and the prepared statement's generic plan was then kept while the
     /// import's own rows grew them: it read every stored result of the sender and hashed every
     /// version at each chunk, time quadratic in the file's size. The LATERAL subqueries
     /// (`OFFSET 0` keeps them from being flattened into a join) leave the planner no other
-    /// way than a lookup by key.
+    /// way than a lookup by key; the references are one index scan over an array (one
+    /// executor node rather than one subquery per reference).
     pub(crate) const RESULTS_BY_REFERENCE: &'static str = "\
         SELECT r.id, r.sender, r.reference, w.nir, e.siret, r.nature, r.grandeur, r.position, \
         v.version, v.date_debut, v.date_fin, v.statut, v.dose_usv, v.seuil_usv, v.author, \
         v.recorded_at, v.justification, v.transmission_id \
-        FROM (SELECT DISTINCT json_array_elements_text($1::json) AS reference) k \
-        CROSS JOIN LATERAL (SELECT * FROM dose_results x \
-            WHERE x.sender = $2 AND x.reference = k.reference OFFSET 0) r \
+        FROM dose_results r \
         CROSS JOIN LATERAL (SELECT x.nir FROM workers x WHERE x.id = r.worker_id OFFSET 0) w \
         CROSS JOIN LATERAL (SELECT x.siret FROM establishments x \
             WHERE x.id = r.establishment_id OFFSET 0) e \
         CROSS JOIN LATERAL (SELECT * FROM result_versions x WHERE x.result_id = r.id OFFSET 0) v \
+        WHERE r.sender = $2 AND r.reference = ANY (ARRAY(SELECT json_array_elements_text($1::json))) \
         ORDER BY r.id, v.version";
 }
 
@@ -117,26 +118,39 @@ impl Array {
     }
 }
 
-/// Bytes sent per COPY message.
+/// Bytes sent per COPY message: small enough that the server parses and inserts the first
+/// rows while the next ones are encoded (a chunk of results is about 250 kB).
 const COPY_BUFFER: usize = 1 << 20;
 
 impl PostgresStore {
     /// `COPY … FROM STDIN` in text format: the bulk path PostgreSQL is fastest at.
     pub(crate) async fn insert_rows(
-        tx: &mut Tx<'static>,
+        tx: &mut Tx<'_>,
         table: &str,
         columns: &[&str],
         rows: &[Vec<Cell>],
     ) -> Result<(), StoreError> {
         let statement = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
         let mut copy = tx.copy_in_raw(&statement).await?;
-        let mut buf = String::with_capacity(COPY_BUFFER + 4096);
+        // Sized to the rows (a fresh 1 MiB buffer per statement is pages the kernel must
+        // zero each time).
+        let mut buf = String::with_capacity((rows.len() * 160).min(COPY_BUFFER) + 4096);
+        // An import stamps all its rows with one instant: formatted once.
+        let mut stamp: Option<(chrono::DateTime<chrono::Utc>, String)> = None;
         for row in rows {
             for (i, cell) in row.iter().enumerate() {
                 if i > 0 {
                     buf.push('\t');
                 }
-                cell.copy_text(&mut buf);
+                match (cell, &stamp) {
+                    (Cell::Stamp(t), Some((at, text))) if at == t => buf.push_str(text),
+                    (Cell::Stamp(t), _) => {
+                        let text = t.to_rfc3339();
+                        buf.push_str(&text);
+                        stamp = Some((*t, text));
+                    }
+                    _ => cell.copy_text(&mut buf),
+                }
             }
             buf.push('\n');
             if buf.len() >= COPY_BUFFER {
@@ -155,7 +169,7 @@ impl PostgresStore {
     /// conflicts): one array parameter per column rather than one parameter per value, so
     /// that PostgreSQL parses and plans a short statement instead of thousands of VALUES.
     pub(crate) async fn upsert_rows(
-        tx: &mut Tx<'static>,
+        tx: &mut Tx<'_>,
         table: &str,
         columns: &[&str],
         rows: &[Vec<Cell>],

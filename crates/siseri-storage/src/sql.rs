@@ -120,16 +120,14 @@ macro_rules! sql_store {
                     .bind(&entry.hash)
                     .execute(&mut **tx)
                     .await?;
-                    // Many rows per statement: an import touches up to every worker, and one
-                    // round trip per worker cost seconds.
-                    for chunk in ids.chunks(400) {
-                        let mut insert = sqlx::QueryBuilder::<$db>::new(
-                            "INSERT INTO journal_workers (worker_id, seq) ",
-                        );
-                        insert.push_values(chunk, |mut row, id| {
-                            row.push_bind(*id).push_bind(entry.seq);
-                        });
-                        insert.build().execute(&mut **tx).await?;
+                    // In bulk (COPY on PostgreSQL): an import touches up to every worker, and
+                    // one round trip per worker cost seconds.
+                    let rows: Vec<Vec<$crate::import::Cell>> = ids
+                        .iter()
+                        .map(|id| vec![$crate::import::Cell::Int(*id), $crate::import::Cell::Int(entry.seq)])
+                        .collect();
+                    if !rows.is_empty() {
+                        Self::insert_rows(tx, "journal_workers", &["worker_id", "seq"], &rows).await?;
                     }
                     seq = entry.seq;
                     head = entry.hash;

@@ -99,7 +99,7 @@ mod multi_row_tests {
 impl SqliteStore {
     /// Multi-row INSERTs: one statement per [`ROWS_PER_INSERT`] rows.
     pub(crate) async fn insert_rows(
-        tx: &mut Tx<'static>,
+        tx: &mut Tx<'_>,
         table: &str,
         columns: &[&str],
         rows: &[Vec<Cell>],
@@ -109,7 +109,7 @@ impl SqliteStore {
 
     /// Multi-row INSERTs followed by `suffix` (an `ON CONFLICT` clause).
     pub(crate) async fn upsert_rows(
-        tx: &mut Tx<'static>,
+        tx: &mut Tx<'_>,
         table: &str,
         columns: &[&str],
         rows: &[Vec<Cell>],

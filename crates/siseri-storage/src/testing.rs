@@ -222,6 +222,7 @@ macro_rules! conformance_tests {
             tokens_identities_delegations_and_grants,
             registrations_are_decided_once,
             designations_can_be_ended,
+            import_ids_are_reserved_ahead_of_writes,
         );
     };
 }

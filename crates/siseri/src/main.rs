@@ -14,6 +14,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// mimalloc rather than glibc's malloc: an import allocates and frees small strings and
+/// rows by the million, and glibc's allocator took about a third of its CPU
+/// (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Why a command did not do its work; every variant exits with status 1 (`api.md`).
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {

@@ -126,6 +126,20 @@ pub const RESULTS: Template = Template {
     ],
 };
 
+/// A `resultats` line of MARTIN (category B at ACME_LYON since 2024) of `value` mSv.
+pub fn martin_result(reference: &str, value: &str) -> String {
+    RESULTS.line(&[
+        ("REFERENCE", reference),
+        ("NIR", MARTIN.0),
+        ("CLE", MARTIN.1),
+        ("NOM", "Martin"),
+        ("PRENOM", "Jean-Luc"),
+        ("DATENAISSANCE", "03/05/1985"),
+        ("SEXE", "M"),
+        ("VALEUR", value),
+    ])
+}
+
 /// `dosimetrie-operationnelle`, sent by `operator`: a reading of DUPONT at ACME_LYON.
 pub const OPERATIONAL: Template = Template {
     format: TransmissionFormat::OperationalDosimetry,

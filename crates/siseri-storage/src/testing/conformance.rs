@@ -1226,3 +1226,65 @@ pub async fn designations_can_be_ended(db: &TestDb) {
     let (after, _) = ok(db.store.journal_head().await);
     assert_eq!(after - before, 1);
 }
+
+/// An import reserves ids before it writes the rows (the next chunk is checked while the
+/// previous one is written): reservations never overlap, even before anything is written,
+/// and rows written under reserved ids are found under them.
+pub async fn import_ids_are_reserved_ahead_of_writes(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    ok(commit(db, vec![WriteOp::EnsureWorker(worker(NIR_1, "DUPONT"))]).await);
+    let est = ok(db.store.establishment(&siret(SIRET_A)).await).unwrap_or_else(|| panic!("est"));
+    let mut tx = ok(db.store.begin_import(None, "labo", now()).await);
+    let first = ok(tx.reserve_result_ids(3).await);
+    let second = ok(tx.reserve_result_ids(2).await);
+    assert_eq!((first.len(), second.len()), (3, 2));
+    assert!(
+        first.iter().all(|a| second.iter().all(|b| a < b)),
+        "{first:?} {second:?}"
+    );
+    let workers_first = ok(tx.reserve_worker_ids(1).await);
+    let workers_second = ok(tx.reserve_worker_ids(1).await);
+    assert!(workers_first[0] < workers_second[0]);
+    assert!(ok(tx.reserve_result_ids(0).await).is_empty());
+
+    let new_id = workers_second[0];
+    ok(tx.add_workers(&[(new_id, worker(NIR_2, "MARTIN"))]).await);
+    let row = |id: i64, reference_: &str, worker_id: i64| {
+        (
+            id,
+            crate::NewResultRow {
+                worker_id,
+                establishment_id: est.id,
+                sender: lab().key(),
+                reference: reference(reference_),
+                nature: Nature::External,
+                quantity: Quantity::Hp10,
+                position: None,
+                values: measured(1, 100),
+            },
+        )
+    };
+    // Written in the other order than reserved: the ids stay the reserved ones.
+    ok(tx
+        .add_results(&[row(second[0], "R-2", new_id), row(first[2], "R-1", new_id)])
+        .await);
+    let found = ok(tx.workers(&[nir(NIR_2)]).await);
+    assert_eq!(found.first().map(|w| w.id), Some(new_id));
+    let results = ok(tx
+        .results(&lab().key(), &[reference("R-1"), reference("R-2")])
+        .await);
+    let mut ids: Vec<(String, i64)> = results
+        .iter()
+        .map(|r| (r.reference.as_str().to_owned(), r.id))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![("R-1".into(), first[2]), ("R-2".into(), second[0])]
+    );
+    // Later reservations stay above every id reserved or written.
+    let third = ok(tx.reserve_result_ids(1).await);
+    assert!(third[0] > second[1], "{third:?} after {second:?}");
+    let third_worker = ok(tx.reserve_worker_ids(1).await);
+    assert!(third_worker[0] > new_id);
+}
