@@ -16,6 +16,18 @@ use crate::lines::{CONSOLIDATE_AT, Ctx, Known};
 use crate::results::{self, Overlay, Prepared, Writes};
 use crate::source::Line;
 
+/// The checking thread of one step: its result is the running state back, the chunk's
+/// writes and its overlay.
+type Checked = (Ctx, (Writes, Overlay));
+
+/// What a step's checks are doing.
+enum Checking {
+    /// No chunk to check: the running state stays here (boxed: it is large).
+    Idle(Box<Ctx>),
+    /// A chunk of this many lines is being checked on its own thread.
+    Running(tokio::task::JoinHandle<Checked>, u64),
+}
+
 /// The pipeline between two chunks.
 #[derive(Debug)]
 pub(crate) struct Pipeline {
@@ -65,9 +77,9 @@ impl Pipeline {
                     let out = results::decide(&mut ctx, prepared, None, &overlay);
                     (ctx, out)
                 });
-                Err((handle, lines))
+                Checking::Running(handle, lines)
             }
-            None => Ok(ctx),
+            None => Checking::Idle(Box::new(ctx)),
         };
         // Meanwhile, on the transaction.
         let mut touched = Vec::new();
@@ -81,8 +93,8 @@ impl Pipeline {
         }
 
         let (mut ctx, checked) = match checking {
-            Ok(ctx) => (ctx, 0),
-            Err((handle, lines)) => {
+            Checking::Idle(ctx) => (*ctx, 0),
+            Checking::Running(handle, lines) => {
                 let (ctx, (writes, overlay)) = handle.await.map_err(|e| {
                     ImportError::Io(std::io::Error::other(format!(
                         "vérification des lignes interrompue : {e}"
