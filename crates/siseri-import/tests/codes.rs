@@ -420,14 +420,8 @@ async fn result_lines() {
         ),
         case(
             "category B, lens over 15 mSv",
-            t.line(&[
+            martin_line(&[
                 ("REFERENCE", "R-23"),
-                ("NIR", MARTIN.0),
-                ("CLE", MARTIN.1),
-                ("NOM", "Martin"),
-                ("PRENOM", "Jean-Luc"),
-                ("DATENAISSANCE", "03/05/1985"),
-                ("SEXE", "M"),
                 ("GRANDEUR", "HP3"),
                 ("POSITION", "OEIL_DROIT"),
                 ("VALEUR", "15,001"),
@@ -437,16 +431,7 @@ async fn result_lines() {
         ),
         case(
             "category B, already over: not flagged again",
-            t.line(&[
-                ("REFERENCE", "R-24"),
-                ("NIR", MARTIN.0),
-                ("CLE", MARTIN.1),
-                ("NOM", "Martin"),
-                ("PRENOM", "Jean-Luc"),
-                ("DATENAISSANCE", "03/05/1985"),
-                ("SEXE", "M"),
-                ("VALEUR", "1"),
-            ]),
+            martin_line(&[("REFERENCE", "R-24"), ("VALEUR", "1")]),
             ACCEPTE,
             &[],
         ),

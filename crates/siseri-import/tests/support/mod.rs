@@ -126,18 +126,23 @@ pub const RESULTS: Template = Template {
     ],
 };
 
-/// A `resultats` line of MARTIN (category B at ACME_LYON since 2024) of `value` mSv.
-pub fn martin_result(reference: &str, value: &str) -> String {
-    RESULTS.line(&[
-        ("REFERENCE", reference),
+/// A `resultats` line of MARTIN (category B at ACME_LYON since 2024), with `changes`.
+pub fn martin_line(changes: &[(&str, &str)]) -> String {
+    let mut all = vec![
         ("NIR", MARTIN.0),
         ("CLE", MARTIN.1),
         ("NOM", "Martin"),
         ("PRENOM", "Jean-Luc"),
         ("DATENAISSANCE", "03/05/1985"),
         ("SEXE", "M"),
-        ("VALEUR", value),
-    ])
+    ];
+    all.extend_from_slice(changes);
+    RESULTS.line(&all)
+}
+
+/// A `resultats` line of MARTIN of `value` mSv.
+pub fn martin_result(reference: &str, value: &str) -> String {
+    martin_line(&[("REFERENCE", reference), ("VALEUR", value)])
 }
 
 /// `dosimetrie-operationnelle`, sent by `operator`: a reading of DUPONT at ACME_LYON.
