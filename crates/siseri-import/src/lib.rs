@@ -155,7 +155,13 @@ pub async fn import(
         file_errors: Vec::new(),
         totals: Totals::default(),
         lines: Vec::new(),
+        deja_recu: false,
     };
+    if !request.dry_run
+        && let Some(earlier) = already_received(store, path, request, sender).await?
+    {
+        return Ok(earlier);
+    }
     let head = NewTransmission {
         format: request.format,
         sender_siren: siren,
@@ -271,6 +277,68 @@ pub async fn import(
     .await?;
     notify_superseded(store, &ctx.superseded, request.today).await?;
     Ok(report)
+}
+
+/// The report of the transmission this very file was already received in, from the same
+/// organisation (or account, without one) in the same format, marked `deja_recu`: a file sent
+/// again is not stored again (exchange.md §6). Answering it is a read of that report, journaled.
+async fn already_received(
+    store: &dyn Store,
+    path: &Path,
+    request: &Request,
+    sender: &SenderInfo,
+) -> Result<Option<Report>, ImportError> {
+    let sha256 = file_sha256(path).await?;
+    let owner = match &sender.account.spec.siren {
+        Some(s) => siseri_storage::TransmissionFilter::Organisation(s.clone()),
+        None => siseri_storage::TransmissionFilter::Login(sender.account.spec.login.clone()),
+    };
+    let Some(row) = store
+        .transmission_by_file(&owner, request.format, &sha256)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lines = store.transmission_lines(row.id).await?;
+    let mut report = Report::from_stored(&row.report, lines)
+        .map_err(|e| StoreError::Corrupt(format!("rapport {} : {e}", row.id)))?;
+    report.deja_recu = true;
+    let mut event = JournalEvent::new(
+        request.received_at,
+        &sender.account.spec.login,
+        "LECTURE",
+        "RAPPORT",
+    );
+    event.role = Some(sender.account.spec.role.code().to_owned());
+    event.detail = Some(format!(
+        "transmission {} : le même fichier envoyé de nouveau, rien n'est enregistré",
+        row.id
+    ));
+    store.append_journal(&[event]).await?;
+    Ok(Some(report))
+}
+
+/// The SHA-256 of a file, read on a blocking thread (hex).
+async fn file_sha256(path: &Path) -> Result<String, ImportError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || -> std::io::Result<String> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        let mut file = std::fs::File::open(path)?;
+        let mut hash = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hash.update(buf.get(..n).unwrap_or_default());
+        }
+        Ok(hex::encode(hash.finalize()))
+    })
+    .await
+    .map_err(|e| ImportError::Io(std::io::Error::other(e)))?
+    .map_err(ImportError::Io)
 }
 
 /// Tells the physicians following a worker (designated on one of his establishments today)

@@ -49,6 +49,9 @@ pub struct Ctx {
     /// Resolving a held line: its sender's rights were checked when it was received, and its
     /// outcome is written into its own transmission, not a new one.
     pub(crate) resolving: bool,
+    /// A dry run: nothing will be stored, and what it tells the sender must not tell more
+    /// than a real send would leave a trace of (issue 12: a dry run as an identity oracle).
+    pub(crate) dry_run: bool,
 }
 
 /// The registry's establishments and people as an import has read them, kept across its
@@ -147,6 +150,7 @@ impl Ctx {
             monthly: HashMap::new(),
             series_totals: crate::alerts::SeriesTotals::default(),
             resolving: false,
+            dry_run: request.dry_run,
             to_consolidate: HashMap::new(),
             raised: Vec::new(),
             superseded: Vec::new(),
@@ -477,6 +481,17 @@ pub(crate) fn identity_diffs(
         diffs.push("DATENAISSANCE");
     }
     diffs
+}
+
+/// `IDENTITE_INCOHERENTE` for a worker the sender has no attachment of: the line is held
+/// for the registry's check without saying which fields differ (the administrators' queue
+/// names them), so that a send does not tell a stranger's identity field by field.
+pub(crate) fn identity_message_blind(diffs: &[&'static str]) -> Option<LineMessage> {
+    diffs.first()?;
+    Some(LineMessage::for_line(
+        LineCode::IdentiteIncoherente,
+        "identité à vérifier par le registre ; ligne mise en attente de vérification",
+    ))
 }
 
 /// `IDENTITE_INCOHERENTE` on the first differing field, naming them all (never the stored

@@ -38,6 +38,9 @@ pub struct Suggestion {
     pub prenom: String,
     /// Date of birth.
     pub date_naissance: NaiveDate,
+    /// The worker's surrogate id (for the journal; never shown).
+    #[serde(skip)]
+    pub worker_id: i64,
 }
 
 /// A held line with its suggestions.
@@ -135,6 +138,18 @@ pub async fn get(store: &dyn Store, id: i64) -> Result<Option<PendingView>, Stor
     Ok(Some(view(p, s)))
 }
 
+/// The registered workers a queue's views show by name (their suggestions): what the
+/// journal entry of reading the queue names.
+pub fn shown_workers(views: &[PendingView]) -> Vec<i64> {
+    let mut ids: Vec<i64> = views
+        .iter()
+        .flat_map(|v| v.suggestions.iter().map(|s| s.worker_id))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 fn view(p: PendingRow, suggestions: Vec<Suggestion>) -> PendingView {
     PendingView {
         id: p.id,
@@ -168,6 +183,7 @@ async fn suggestions(store: &dyn Store, p: &PendingRow) -> Result<Vec<Suggestion
         nom: w.nom,
         prenom: w.prenom,
         date_naissance: w.date_naissance,
+        worker_id: w.id,
     };
     let mut out = Vec::new();
     if let Some(nir) = &p.nir

@@ -152,6 +152,10 @@ pub struct Report {
     pub totals: Totals,
     /// Every line that is not a plain acceptance.
     pub lines: Vec<ReportLine>,
+    /// This file had already been received from the same organisation in the same format:
+    /// the report is that transmission's, as it stands, and nothing new was stored.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deja_recu: bool,
 }
 
 impl Report {

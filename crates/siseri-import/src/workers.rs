@@ -8,7 +8,9 @@ use siseri_exchange::formats::workers::{COLUMNS, WorkerLine};
 use siseri_exchange::records::{LineCode, LineStatus};
 use siseri_storage::{ImportTx, StoreError, WriteOp};
 
-use crate::lines::{Ctx, Outcomes, Verdict, hold, identity_diffs, identity_message, settle};
+use crate::lines::{
+    Ctx, Outcomes, Verdict, hold, identity_diffs, identity_message, identity_message_blind, settle,
+};
 use crate::source::{Line, Parsed};
 
 /// Processes a chunk of `travailleurs` lines. `forced`: the worker a queue resolution
@@ -59,15 +61,33 @@ pub(crate) async fn chunk(
         if forced.is_none()
             && let Some(w) = &worker
         {
-            let diffs = identity_diffs(
-                keys.nom.as_deref(),
-                keys.prenom.as_deref(),
-                keys.date_naissance,
-                w,
-            );
-            if let Some(m) = identity_message(&diffs) {
-                v.messages.push(m);
-                conflicts = diffs.iter().map(|d| (*d).to_owned()).collect();
+            // A worker the sender never had in its scope: a dry run does not compare his
+            // identity (checked when the file is really sent), and a real send holds the
+            // line without naming the fields that differ.
+            let known_to_sender = attachments.get(&w.nir).is_some_and(|list| {
+                list.iter().any(|a| {
+                    let action = WriteAction::DeclareWorker {
+                        siret: a.siret.clone(),
+                    };
+                    can_write(&ctx.person, None, &action, ctx.today)
+                })
+            });
+            if known_to_sender || !ctx.dry_run {
+                let diffs = identity_diffs(
+                    keys.nom.as_deref(),
+                    keys.prenom.as_deref(),
+                    keys.date_naissance,
+                    w,
+                );
+                let message = if known_to_sender {
+                    identity_message(&diffs)
+                } else {
+                    identity_message_blind(&diffs)
+                };
+                if let Some(m) = message {
+                    v.messages.push(m);
+                    conflicts = diffs.iter().map(|d| (*d).to_owned()).collect();
+                }
             }
         }
         // An attachment of this worker to this SIRET whose period overlaps is updated.

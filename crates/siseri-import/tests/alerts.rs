@@ -38,9 +38,15 @@ async fn an_exceedance_raises_one_alert_that_resending_never_duplicates() {
         assert_eq!(a.steps.len(), 1);
         assert!(a.steps[0].text.contains("21,00 mSv"), "{:?}", a.steps);
 
-        // The same file again: duplicates, no second alert, nothing noted.
-        let again = r.send(&r.lab, TransmissionFormat::Results, &file).await;
+        // The same lines again: duplicates, no second alert, nothing noted (one more empty
+        // line, or the very same bytes would be answered with the first report).
+        let again = r
+            .send(&r.lab, TransmissionFormat::Results, &format!("{file}\n"))
+            .await;
         assert_eq!(again.totals.duplicates, 2);
+        // And the very same bytes: the first report, nothing read again.
+        let same = r.send(&r.lab, TransmissionFormat::Results, &file).await;
+        assert!(same.deja_recu && same.transmission == report.transmission);
         let alerts = r.store().alerts(worker.id).await.unwrap();
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].steps.len(), 1);

@@ -160,10 +160,15 @@ async fn earlier_lines_of_the_same_file_count_as_stored() {
         assert_eq!(readings[0].versions[1].1.dose_usv, 20);
 
         // Across transmissions too: the original values now conflict with the correction,
-        // the correction is a duplicate.
+        // the correction is a duplicate (the file ends with one more empty line: the very
+        // same bytes would be answered with the first report, exchange.md §6).
         let lines: Vec<String> = results.iter().map(|c| c.line.clone()).collect();
         let again = r
-            .send(&r.lab, TransmissionFormat::Results, &t.file(&lines))
+            .send(
+                &r.lab,
+                TransmissionFormat::Results,
+                &format!("{}\n", t.file(&lines)),
+            )
             .await;
         assert_eq!(
             outcome(&again, 2),
@@ -553,9 +558,14 @@ async fn held_readings_are_attached_when_the_worker_is_declared() {
         let readings = r.store().readings(&nir_value(NEWCOMER.0)).await.unwrap();
         assert_eq!(readings.len(), 2, "[{e}]");
         assert!(readings.iter().all(|x| x.site_inb.as_str() == ACME_INB));
-        // Once attached, the same file again is duplicates.
+        // Once attached, the same lines again are duplicates (one more empty line: the
+        // very same bytes are answered with the first report).
         let again = r
-            .send(&r.operator, TransmissionFormat::OperationalDosimetry, &body)
+            .send(
+                &r.operator,
+                TransmissionFormat::OperationalDosimetry,
+                &format!("{body}\n"),
+            )
             .await;
         assert_eq!(again.totals.duplicates, 3, "[{e}] {:?}", again.lines);
         r.verify_journal().await;
@@ -1260,6 +1270,194 @@ async fn a_large_file_reads_as_if_line_by_line_across_chunks() {
             .unwrap()
             .unwrap();
         assert_eq!(n2.nir, nir_value(&n1), "[{e}]");
+        r.verify_journal().await;
+    }
+}
+
+/// A file sent again byte for byte by the same organisation in the same format is answered
+/// with its first report, marked `deja_recu`, and stores nothing new (exchange.md §6): no
+/// second copy of the file, no `DOUBLON` lines. Its answer is journaled as a read of that
+/// report. A dry run of it is checked as usual, and a file that differs by one byte is a new
+/// file.
+#[tokio::test]
+async fn a_file_sent_again_is_answered_with_its_first_report() {
+    let body = RESULTS.file(&[
+        RESULTS.line(&[]),
+        RESULTS.line(&[("REFERENCE", "R-2"), ("VALEUR", "x")]),
+    ]);
+    for r in registries().await {
+        let e = r.engine();
+        let first = r.send(&r.lab, TransmissionFormat::Results, &body).await;
+        assert!(!first.deja_recu, "[{e}]");
+        assert_eq!((first.totals.accepted, first.totals.rejected), (1, 1));
+        let before = r.counts().await;
+        // Another account of the same body: the same organisation.
+        let again = r.send(&r.lab2, TransmissionFormat::Results, &body).await;
+        assert!(again.deja_recu, "[{e}] {again:?}");
+        assert_eq!(again.transmission, first.transmission, "[{e}]");
+        assert_eq!(again.totals, first.totals, "[{e}]");
+        assert_eq!(again.lines, first.lines, "[{e}]");
+        let after = r.counts().await;
+        for ((table, b), (_, a)) in before.iter().zip(&after) {
+            let added = i64::from(*table == "journal");
+            assert_eq!(a - b, added, "[{e}] {table}");
+        }
+        let last = r.store().journal_page(after[12].1 - 1, 1).await.unwrap();
+        assert_eq!(
+            (
+                last[0].event.action.as_str(),
+                last[0].event.data_kind.as_str()
+            ),
+            ("LECTURE", "RAPPORT"),
+            "[{e}]"
+        );
+        assert_eq!(last[0].event.actor, "labo.bis");
+        // A dry run is checked as usual.
+        let dry = r
+            .try_send(
+                &r.lab,
+                TransmissionFormat::Results,
+                body.as_bytes(),
+                false,
+                true,
+            )
+            .await
+            .unwrap();
+        assert!(!dry.deja_recu, "[{e}]");
+        assert_eq!(dry.totals.duplicates, 1, "[{e}]");
+        // One more byte: another file, read line by line.
+        let changed = format!("{body}\n");
+        let third = r.send(&r.lab, TransmissionFormat::Results, &changed).await;
+        assert!(!third.deja_recu, "[{e}]");
+        assert_ne!(third.transmission, first.transmission);
+        assert_eq!(third.totals.duplicates, 1, "[{e}]");
+        r.verify_journal().await;
+    }
+}
+
+/// The same bytes sent by another organisation, or in another format, are not the same
+/// transmission.
+#[tokio::test]
+async fn a_file_already_received_is_only_the_same_organisations() {
+    let body = WORKERS.file(&[WORKERS.line(&[])]);
+    for r in registries().await {
+        let e = r.engine();
+        let first = r
+            .send(&r.employer, TransmissionFormat::Workers, &body)
+            .await;
+        assert!(!first.deja_recu);
+        // The operator belongs to the same company (ACME): the same organisation, but
+        // sending this file as operational dosimetry is another format.
+        let other_format = r
+            .send(&r.operator, TransmissionFormat::OperationalDosimetry, &body)
+            .await;
+        assert!(!other_format.deja_recu, "[{e}]");
+        let again = r
+            .send(&r.employer_lyon, TransmissionFormat::Workers, &body)
+            .await;
+        assert!(again.deja_recu, "[{e}]");
+        assert_eq!(again.transmission, first.transmission);
+    }
+}
+
+/// A dry run is not an identity oracle (issue 12): for a NIR the sender never had in its
+/// scope, a dry run does not compare the identity (a wrong name and the right one get the
+/// same answer), and a real send holds the line without naming the fields that differ — the
+/// administrators' queue still names them. For a worker the sender has, both name them.
+#[tokio::test]
+async fn a_dry_run_does_not_tell_whether_a_stranger_s_identity_matches() {
+    for r in registries().await {
+        let e = r.engine();
+        // An employer of BETA, which never had DUPONT (attached to ACME Lyon).
+        let mut spec =
+            siseri_domain::NewAccount::new("employeur.beta", siseri_domain::Role::Employeur);
+        spec.siren = Some(siseri_domain::Siret::parse(BETA).unwrap().siren());
+        let account = r
+            .store()
+            .add_account(
+                &spec,
+                None,
+                &siseri_domain::journal::JournalEvent::new(
+                    chrono::Utc::now(),
+                    "test",
+                    "ECRITURE",
+                    "COMPTE",
+                ),
+            )
+            .await
+            .unwrap();
+        let mut person = siseri_domain::access::Person::new(siseri_domain::Role::Employeur);
+        person.siren.clone_from(&account.spec.siren);
+        let beta = siseri_import::SenderInfo { account, person };
+        let line = |nom: &str| {
+            WORKERS.line(&[
+                ("NIR", DUPONT.0),
+                ("CLE", DUPONT.1),
+                ("NOM", nom),
+                ("PRENOM", "Marie"),
+                ("DATENAISSANCE", "12/10/1995"),
+                ("SIRET", BETA),
+            ])
+        };
+        let wrong = WORKERS.file(&[line("Durand")]);
+        let right = WORKERS.file(&[line("Dupont")]);
+        let mut dry = Vec::new();
+        for body in [&wrong, &right] {
+            let report = r
+                .try_send(
+                    &beta,
+                    TransmissionFormat::Workers,
+                    body.as_bytes(),
+                    false,
+                    true,
+                )
+                .await
+                .unwrap();
+            dry.push((outcome(&report, 2), report.totals.clone()));
+        }
+        assert_eq!(dry[0], dry[1], "[{e}] the dry run tells the two apart");
+        assert_eq!(dry[0].0, owned("ACCEPTE", &[]), "[{e}]");
+
+        let real = r.send(&beta, TransmissionFormat::Workers, &wrong).await;
+        assert_eq!(
+            outcome(&real, 2),
+            owned("EN_ATTENTE", &["IDENTITE_INCOHERENTE"]),
+            "[{e}]"
+        );
+        let messages = real.lines[0].messages.join(" ");
+        for field in ["NOM", "PRENOM", "DATENAISSANCE"] {
+            assert!(!messages.contains(field), "[{e}] {messages}");
+        }
+        let held = queue::list(r.store(), true).await.unwrap();
+        let mine = held
+            .iter()
+            .find(|h| Some(h.transmission) == real.transmission)
+            .unwrap();
+        assert_eq!(mine.conflits, vec!["NOM".to_owned()], "[{e}]");
+
+        // ACME's employer has DUPONT: its dry run names the differing field.
+        let own = WORKERS.file(&[WORKERS.line(&[
+            ("NIR", DUPONT.0),
+            ("CLE", DUPONT.1),
+            ("NOM", "Durand"),
+            ("PRENOM", "Marie"),
+            ("DATENAISSANCE", "12/10/1995"),
+        ])]);
+        let report = r
+            .try_send(
+                &r.employer,
+                TransmissionFormat::Workers,
+                own.as_bytes(),
+                false,
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome(&report, 2),
+            owned("EN_ATTENTE", &["IDENTITE_INCOHERENTE"])
+        );
+        assert!(report.lines[0].messages.join(" ").contains("NOM"), "[{e}]");
         r.verify_journal().await;
     }
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use siseri_domain::account::Account;
 use siseri_storage::{Enqueued, NewInboxItem, NewNotification, Outbox, RecipientKind, StoreError};
 
-use crate::render::{AlertNotice, message_id, render};
+use crate::render::{AlertNotice, message_id, render, render_email};
 
 /// Someone an alert is notified to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub fn notices_for(notice: &AlertNotice, recipients: &[Recipient]) -> Vec<NewNot
         .into_iter()
         .filter_map(|r| {
             let email = r.email.clone()?;
-            let rendered = render(notice, r.kind);
+            let rendered = render_email(notice, r.kind);
             Some(NewNotification {
                 alert_id: Some(notice.alert_id),
                 recipient_kind: r.kind,

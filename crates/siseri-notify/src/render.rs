@@ -6,6 +6,10 @@
 //! - the ministry: the kind of limit, the sector, the months and the dose, without the
 //!   worker's identity (no name, no NIR, no establishment).
 //!
+//! Those are the inbox items, read inside the registry after login. E-mails leave the
+//! registry: the ones to people ([`render_email`]) carry only what is needed to act — the kind
+//! of alert and the link to log in — never a name, a NIR or a dose.
+//!
 //! Each message has a Message-ID that depends only on the alert and the recipient, so that
 //! a retry or a recomputation never makes a second one.
 
@@ -54,8 +58,12 @@ pub struct AlertNotice {
     pub sector_code: String,
     /// Its label, if known.
     pub sector_label: Option<String>,
-    /// The establishment.
-    pub establishment: EstablishmentRef,
+    /// The establishment (none when the worker has no attachment at the alert's first
+    /// month: then only the ministry is told).
+    pub establishment: Option<EstablishmentRef>,
+    /// The registry's public address (`SISERI_PUBLIC_URL`, e.g. `https://siseri.example`),
+    /// empty when not configured: e-mails then give the page's path only.
+    pub public_url: String,
 }
 
 /// A message's subject and plain-text body.
@@ -136,19 +144,57 @@ fn sector(notice: &AlertNotice) -> String {
         Some(label) if !label.is_empty() => {
             format!("Secteur d'activité : {} — {label}", notice.sector_code)
         }
+        _ if notice.sector_code.trim().is_empty() => {
+            "Secteur d'activité : non renseigné".to_owned()
+        }
         _ => format!("Secteur d'activité : {}", notice.sector_code),
     }
 }
 
 fn identity(notice: &AlertNotice) -> String {
+    let establishment = match &notice.establishment {
+        Some(e) => format!("{} (SIRET {})", e.name, e.siret.as_str()),
+        None => "aucun rattachement au premier mois du dépassement".to_owned(),
+    };
     format!(
-        "Travailleur : {} {}\nNIR : {}\nÉtablissement : {} (SIRET {})",
+        "Travailleur : {} {}\nNIR : {}\nÉtablissement : {establishment}",
         notice.worker.nom.to_uppercase(),
         notice.worker.prenom,
         notice.worker.nir.as_str(),
-        notice.establishment.name,
-        notice.establishment.siret.as_str()
     )
+}
+
+/// The e-mail of `notice` to a recipient of `kind`. To people (physicians, advisors,
+/// employers): the kind of limit and where to read the alert after logging in, nothing that
+/// identifies the worker or gives a dose. To the ministry: the inbox text, which already
+/// leaves the worker's identity out (rules.md §5).
+pub fn render_email(notice: &AlertNotice, kind: RecipientKind) -> Rendered {
+    if kind == RecipientKind::Ministere {
+        return render(notice, kind);
+    }
+    let subject = format!(
+        "[SISERI] Alerte n° {} : dépassement de limite ({})",
+        notice.alert_id,
+        kind_short(notice.kind)
+    );
+    let whom = match kind {
+        RecipientKind::Employeur => "un travailleur de votre entreprise",
+        _ => "un travailleur que vous suivez",
+    };
+    let link = format!("{}/boite", notice.public_url.trim_end_matches('/'));
+    let body = format!(
+        "{GREETING}\n\n\
+         Le registre SISERI a enregistré un dépassement de limite réglementaire de dose pour \
+         {whom}.\n\n\
+         Alerte n° {}\nLimite dépassée : {}\n\n\
+         Pour en prendre connaissance, connectez-vous à SISERI : {link}\n\n\
+         Ce message ne contient volontairement ni nom, ni numéro d'inscription, ni dose : ces \
+         informations restent dans le registre, où seules les personnes autorisées les lisent.\n\n\
+         {FOOTER}\n",
+        notice.alert_id,
+        kind_label(notice.kind),
+    );
+    Rendered { subject, body }
 }
 
 const GREETING: &str = "Bonjour,";
@@ -225,11 +271,50 @@ mod tests {
             },
             sector_code: "101000".into(),
             sector_label: Some("Radiodiagnostic".into()),
-            establishment: EstablishmentRef {
+            establishment: Some(EstablishmentRef {
                 name: "Centre hospitalier de Valence".into(),
                 siret: Siret::parse("73282932000074").unwrap(),
-            },
+            }),
+            public_url: "https://siseri.example".into(),
         }
+    }
+
+    #[test]
+    fn e_mails_to_people_carry_neither_identity_nor_dose() {
+        for kind in [
+            RecipientKind::Mdt,
+            RecipientKind::Crp,
+            RecipientKind::Employeur,
+        ] {
+            for limit in LimitKind::ALL {
+                let r = render_email(&notice(*limit), kind);
+                let text = format!("{}\n{}", r.subject, r.body);
+                for secret in [
+                    "Durand",
+                    "DURAND",
+                    "Camille",
+                    "2951075120005",
+                    "Sv",
+                    "21,35",
+                    "21345",
+                    "Centre hospitalier",
+                    "73282932000074",
+                ] {
+                    assert!(!text.contains(secret), "{kind} {secret}: {text}");
+                }
+                assert!(text.contains(kind_label(*limit)), "{text}");
+                assert!(text.contains("https://siseri.example/boite"), "{text}");
+                assert!(text.contains("Alerte n° 42"), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_alert_without_attachment_still_reads() {
+        let mut n = notice(LimitKind::E);
+        n.establishment = None;
+        let r = render(&n, RecipientKind::Mdt);
+        assert!(r.body.contains("aucun rattachement"), "{}", r.body);
     }
 
     #[test]

@@ -65,10 +65,10 @@ async fn notify(
                 recipients.push(r);
             }
         }
+        // Every employer account of the establishment's company (rules.md §5), whatever
+        // establishments an account is scoped to.
         for account in accounts.iter().filter(|x| {
-            x.spec.role == Role::Employeur
-                && x.spec.siren.as_ref() == Some(&a.siret.siren())
-                && (x.spec.sirets.is_empty() || x.spec.sirets.contains(&a.siret))
+            x.spec.role == Role::Employeur && x.spec.siren.as_ref() == Some(&a.siret.siren())
         }) {
             if let Some(r) = Recipient::of_account(RecipientKind::Employeur, account)
                 && !recipients.contains(&r)
@@ -84,8 +84,16 @@ async fn notify(
         return Ok(0);
     }
     let first = in_force.first();
-    let terms = first.and_then(|a| a.current());
+    // The sector of the attachment at the month, or else of the worker's latest one.
+    let terms = first.and_then(|a| a.current()).or_else(|| {
+        attachments
+            .iter()
+            .filter_map(|a| a.current())
+            .max_by_key(|t| t.date_debut)
+    });
     let sector_code = terms.map(|t| t.code_secteur.clone()).unwrap_or_default();
+    // Without an attachment at the alert's month nobody above was found, but the ministry
+    // is told of every alert all the same.
     let establishment = match first {
         Some(a) => {
             let name = store
@@ -99,10 +107,6 @@ async fn notify(
             })
         }
         None => None,
-    };
-    let Some(establishment) = establishment else {
-        // No attachment at the alert's month: only the ministry can be told.
-        return Ok(0);
     };
     let notice = AlertNotice {
         alert_id: alert.id,
@@ -118,6 +122,7 @@ async fn notify(
         sector_label: sector_label(&sector_code),
         sector_code,
         establishment,
+        public_url: std::env::var("SISERI_PUBLIC_URL").unwrap_or_default(),
     };
     let done = siseri_notify::enqueue(store.outbox(), &notice, &recipients, Utc::now()).await?;
     Ok(usize::try_from(done.notifications).unwrap_or(usize::MAX))

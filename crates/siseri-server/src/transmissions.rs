@@ -256,6 +256,7 @@ pub(crate) fn placeholder_report(caller: &Caller, request: &Request) -> Report {
         file_errors: Vec::new(),
         totals: Totals::default(),
         lines: Vec::new(),
+        deja_recu: false,
     }
 }
 
@@ -351,11 +352,39 @@ async fn get_report(
     {
         return Ok(Json(r));
     }
-    let row = visible(&state, &caller, id).await?;
+    Ok(Json(read_report(&state, &caller, id).await?))
+}
+
+/// A stored report with its lines, as `caller` may see it; the read (or its refusal) is
+/// journaled, since a report's lines and CSV name the people of the file (access.md).
+pub(crate) async fn read_report(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<Report, ApiError> {
+    let row = visible_journaled(state, caller, id, "RAPPORT").await?;
     let lines = state.store.transmission_lines(id).await?;
-    let report = Report::from_stored(&row.report, lines)
-        .map_err(|e| ApiError::Internal(format!("rapport {id} illisible : {e}")))?;
-    Ok(Json(report))
+    Report::from_stored(&row.report, lines)
+        .map_err(|e| ApiError::Internal(format!("rapport {id} illisible : {e}")))
+}
+
+/// [`visible`], journaling the read of the report (`kind`: `RAPPORT` or `RAPPORT_CSV`) or
+/// its refusal before anything is answered.
+pub(crate) async fn visible_journaled(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    kind: &str,
+) -> Result<TransmissionRow, ApiError> {
+    let found = visible(state, caller, id).await;
+    let mut event = caller.event(chrono::Utc::now(), "LECTURE", kind);
+    event.detail = Some(format!("transmission {id}"));
+    if found.is_err() {
+        event.action = "LECTURE_REFUSEE".into();
+        event.outcome = "REFUSE".into();
+    }
+    state.store.append_journal(&[event]).await?;
+    found
 }
 
 pub(crate) async fn visible(
@@ -387,7 +416,7 @@ async fn csv_report(
     caller: Caller,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let row = visible(&state, &caller, id).await?;
+    let row = visible_journaled(&state, &caller, id, "RAPPORT_CSV").await?;
     let path = write_csv_report(state.store.as_ref(), &row).await?;
     let file = tokio::fs::File::open(&*path)
         .await
@@ -476,9 +505,13 @@ async fn pending_list(
 ) -> Result<Json<Vec<PendingView>>, ApiError> {
     admin_only(&caller)?;
     let all = q.toutes.unwrap_or(false);
-    Ok(Json(
-        siseri_import::queue::list(state.store.as_ref(), !all).await?,
-    ))
+    let views = siseri_import::queue::list(state.store.as_ref(), !all).await?;
+    // The held lines and the suggested workers' identities are nominative.
+    let mut event = caller.event(chrono::Utc::now(), "LECTURE", "FILE_ATTENTE");
+    event.worker_ids = siseri_import::queue::shown_workers(&views);
+    event.detail = Some(format!("{} lignes de la file d'attente", views.len()));
+    state.store.append_journal(&[event]).await?;
+    Ok(Json(views))
 }
 
 /// Query of the queue.

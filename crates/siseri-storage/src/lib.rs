@@ -14,6 +14,7 @@ mod error;
 pub mod import;
 mod import_sql;
 pub mod journal;
+mod journal_writer;
 pub mod outbox;
 mod outbox_sql;
 pub mod registrations;

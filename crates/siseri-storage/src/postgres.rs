@@ -10,6 +10,8 @@ use crate::DatabaseUrl;
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    /// Appends the journaled reads of concurrent requests together.
+    journal: std::sync::Arc<crate::journal_writer::JournalWriter>,
 }
 
 impl PostgresStore {
@@ -24,7 +26,10 @@ impl PostgresStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            journal: std::sync::Arc::default(),
+        })
     }
 
     /// The pool, for tests that must reach under the interface (tampering checks).

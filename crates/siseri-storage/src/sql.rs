@@ -70,6 +70,9 @@ macro_rules! sql_store {
 
         type Tx<'a> = sqlx::Transaction<'a, $db>;
 
+        /// Rows under which a plain INSERT beats the bulk path (COPY on PostgreSQL).
+        const SMALL_WRITE: usize = 200;
+
         /// Who writes a version, when, and through which transmission.
         struct Stamp<'a> {
             author: &'a str,
@@ -81,7 +84,12 @@ macro_rules! sql_store {
             /// Begins a write transaction by locking the journal head: every write is
             /// journaled, and taking the write lock first spares SQLite a failed upgrade.
             async fn begin_write(&self) -> Result<Tx<'static>, StoreError> {
-                let mut tx = self.pool.begin().await?;
+                Self::begin_write_on(&self.pool).await
+            }
+
+            /// [`Self::begin_write`] on a pool (for the journal's writer task).
+            async fn begin_write_on(pool: &sqlx::Pool<$db>) -> Result<Tx<'static>, StoreError> {
+                let mut tx = pool.begin().await?;
                 sqlx::query("UPDATE journal_head SET entries = entries WHERE id = 1")
                     .execute(&mut *tx)
                     .await?;
@@ -126,8 +134,12 @@ macro_rules! sql_store {
                         .iter()
                         .map(|id| vec![$crate::import::Cell::Int(*id), $crate::import::Cell::Int(entry.seq)])
                         .collect();
-                    if !rows.is_empty() {
+                    // A read names one worker: a bulk COPY's extra round trips would cost more
+                    // than they save (and held the head row meanwhile).
+                    if rows.len() > SMALL_WRITE {
                         Self::insert_rows(tx, "journal_workers", &["worker_id", "seq"], &rows).await?;
+                    } else if !rows.is_empty() {
+                        Self::upsert_rows(tx, "journal_workers", &["worker_id", "seq"], &rows, "").await?;
                     }
                     seq = entry.seq;
                     head = entry.hash;
@@ -1324,10 +1336,21 @@ macro_rules! sql_store {
             }
 
             async fn append_journal(&self, events: &[JournalEvent]) -> Result<(), StoreError> {
-                let mut tx = self.begin_write().await?;
-                Self::append_in_tx(&mut tx, events).await?;
-                tx.commit().await?;
-                Ok(())
+                // Through the store's writer: concurrent reads share one transaction.
+                let pool = self.pool.clone();
+                let write = move || -> $crate::journal_writer::WriteFn {
+                    let pool = pool.clone();
+                    std::sync::Arc::new(move |events: Vec<JournalEvent>| {
+                        let pool = pool.clone();
+                        Box::pin(async move {
+                            let mut tx = Self::begin_write_on(&pool).await?;
+                            Self::append_in_tx(&mut tx, &events).await?;
+                            tx.commit().await?;
+                            Ok(())
+                        })
+                    })
+                };
+                self.journal.append(events.to_vec(), write).await
             }
 
             async fn journal_page(&self, after_seq: i64, limit: i64) -> Result<Vec<JournalEntry>, StoreError> {
@@ -1397,6 +1420,29 @@ macro_rules! sql_store {
                     }
                 };
                 found.iter().map(Self::transmission_row).collect()
+            }
+
+            async fn transmission_by_file(
+                &self,
+                owner: &$crate::TransmissionFilter,
+                format: siseri_domain::codes::TransmissionFormat,
+                sha256: &str,
+            ) -> Result<Option<$crate::TransmissionRow>, StoreError> {
+                const COLS: &str = "SELECT id, format, sender_siren, login, received_at, file_sha256, media, file_bytes, refused, report \
+                     FROM transmissions WHERE file_sha256 = $1 AND format = $2 ";
+                let (clause, who) = match owner {
+                    $crate::TransmissionFilter::All => ("", None),
+                    $crate::TransmissionFilter::Organisation(siren) => ("AND sender_siren = $3 ", Some(siren.as_str().to_owned())),
+                    $crate::TransmissionFilter::Login(login) => ("AND login = $3 AND sender_siren IS NULL ", Some(login.clone())),
+                };
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("{COLS}{clause}ORDER BY id LIMIT 1")))
+                    .bind(sha256)
+                    .bind(format.code());
+                if let Some(who) = who {
+                    q = q.bind(who);
+                }
+                let row = q.fetch_optional(&self.pool).await?;
+                row.as_ref().map(Self::transmission_row).transpose()
             }
 
             async fn transmission(&self, id: i64) -> Result<Option<$crate::TransmissionRow>, StoreError> {

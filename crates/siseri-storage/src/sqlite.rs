@@ -12,6 +12,8 @@ use crate::DatabaseUrl;
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    /// Appends the journaled reads of concurrent requests together.
+    journal: std::sync::Arc<crate::journal_writer::JournalWriter>,
 }
 
 impl SqliteStore {
@@ -30,7 +32,10 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            journal: std::sync::Arc::default(),
+        })
     }
 
     /// The pool, for tests that must reach under the interface (tampering checks).

@@ -328,6 +328,14 @@ pub trait Store: crate::Outbox + crate::Employers + Send + Sync + std::fmt::Debu
     ) -> Result<Vec<TransmissionRow>, StoreError>;
     /// One transmission.
     async fn transmission(&self, id: i64) -> Result<Option<TransmissionRow>, StoreError>;
+    /// The earliest transmission of `owner` in `format` whose file has this SHA-256 (a file
+    /// sent again is answered with its first report, exchange.md §6).
+    async fn transmission_by_file(
+        &self,
+        owner: &TransmissionFilter,
+        format: siseri_domain::codes::TransmissionFormat,
+        sha256: &str,
+    ) -> Result<Option<TransmissionRow>, StoreError>;
     /// The outcomes of a transmission's lines that are not plain acceptances, by line.
     async fn transmission_lines(&self, id: i64) -> Result<Vec<LineRow>, StoreError>;
     /// One part of a transmission's file (parts are numbered from 0).

@@ -260,6 +260,13 @@ pub fn cli_event(data_kind: &str, detail: String) -> JournalEvent {
 
 async fn pending(p: PendingArgs, store: &dyn Store) -> Result<(), CliError> {
     let views = siseri_import::queue::list(store, !p.all).await?;
+    let mut event = cli_event(
+        "FILE_ATTENTE",
+        format!("{} lignes de la file d'attente", views.len()),
+    );
+    event.action = "LECTURE".into();
+    event.worker_ids = siseri_import::queue::shown_workers(&views);
+    store.append_journal(&[event]).await?;
     if p.json {
         let text =
             serde_json::to_string_pretty(&views).map_err(|e| CliError::Internal(e.to_string()))?;

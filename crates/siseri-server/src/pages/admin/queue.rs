@@ -117,10 +117,16 @@ async fn list(
     let text = q.q.clone().unwrap_or_default();
     let needle = Some(text.trim().to_lowercase()).filter(|t| !t.is_empty());
     // The rows of the store directly: the suggestions are computed on the detail page only.
-    let rows: Vec<HeldRow> = state
-        .store
-        .pending_lines(!include_resolved)
-        .await?
+    let held = state.store.pending_lines(!include_resolved).await?;
+    // The lines as sent name people: the read is journaled (the detail page names the
+    // registered workers it suggests).
+    let mut event = caller.0.event(Utc::now(), "LECTURE", "FILE_ATTENTE");
+    event.detail = Some(format!(
+        "liste de la file d'attente ({} lignes)",
+        held.len()
+    ));
+    state.store.append_journal(&[event]).await?;
+    let rows: Vec<HeldRow> = held
         .into_iter()
         .filter(|p| {
             matches(

@@ -80,6 +80,9 @@ pub struct ReportFilter {
     /// `non`: the progress page does not refresh itself (WCAG 2.2.1: the user may stop it).
     #[serde(default)]
     pub auto: Option<String>,
+    /// `1`: the page follows a send of a file already received (exchange.md §6).
+    #[serde(default)]
+    pub deja: Option<String>,
 }
 
 /// A file-level code with its explanation.
@@ -148,6 +151,11 @@ pub struct ReportPage {
     codes: Vec<Choice>,
     search: String,
     filtered: bool,
+    /// The file sent had already been received: this is its first report.
+    already: bool,
+    /// A dry run of a `travailleurs` file: the identities of workers the sender never had
+    /// are checked only when the file is really sent (issue 12).
+    identity_note: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -187,10 +195,7 @@ pub(super) async fn page(
         let auto = filter.auto.as_deref() != Some("non");
         return Ok(progress(layout, id, &live, estimate, auto).into_response());
     }
-    let row = transmissions::visible(&state, &caller.0, id).await?;
-    let lines = state.store.transmission_lines(id).await?;
-    let report = Report::from_stored(&row.report, lines)
-        .map_err(|e| ApiError::Internal(format!("rapport {id} illisible : {e}")))?;
+    let report = transmissions::read_report(&state, &caller.0, id).await?;
     let layout = Layout::of(&state, &caller, &headers, &path).await?;
     Ok(stored(layout, report, &filter).into_response())
 }
@@ -281,6 +286,8 @@ pub(super) async fn dry(
         codes: Vec::new(),
         search: String::new(),
         filtered: false,
+        already: false,
+        identity_note: report.dry_run && report.format == TransmissionFormat::Workers.code(),
     })
 }
 
@@ -331,6 +338,8 @@ fn stored(layout: Layout, report: Report, filter: &ReportFilter) -> ReportPage {
         codes,
         filtered: !(statut.is_empty() && code.is_empty() && search.is_empty()),
         search,
+        already: filter.deja.as_deref() == Some("1"),
+        identity_note: false,
     }
 }
 
@@ -460,6 +469,7 @@ mod tests {
             file_errors: Vec::new(),
             totals: Totals::default(),
             lines: Vec::new(),
+            deja_recu: false,
         }
     }
 

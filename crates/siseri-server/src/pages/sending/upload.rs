@@ -205,6 +205,9 @@ async fn send(
     }
     match task.await.map_err(internal)? {
         Ok(r) => match r.transmission {
+            Some(id) if r.deja_recu => {
+                Ok(Redirect::to(&format!("/transmissions/{id}?deja=1")).into_response())
+            }
             Some(id) => Ok(Redirect::to(&format!("/transmissions/{id}")).into_response()),
             None => Ok(report::dry(&state, &caller, &headers, r, None)
                 .await?
