@@ -324,7 +324,10 @@ async fn each_role_sends_its_files_through_the_form() {
             ("centrale", "dosimetrie-operationnelle", operational_file()),
             ("crp", "dosimetrie-operationnelle", operational_file()),
         ];
-        for (login, format, file) in cases {
+        for (i, (login, format, file)) in cases.into_iter().enumerate() {
+            // Each file differs by its trailing empty lines: accounts of one company sending
+            // the very same bytes would get the first report (exchange.md §6, tested below).
+            let file = format!("{file}{}", "\n".repeat(i));
             let before = env.stored().await;
             let mut b = env.browser(login).await;
             let id = b.send(format, file).await;
@@ -348,6 +351,25 @@ async fn each_role_sends_its_files_through_the_form() {
                 "{login} {format}"
             );
         }
+    }
+}
+
+/// The same file sent again through the form leads to its first report, which says so;
+/// nothing new is stored (exchange.md §6).
+#[tokio::test]
+async fn a_file_sent_again_shows_its_first_report() {
+    for env in envs().await {
+        let mut b = env.browser("labo").await;
+        let id = b.send("resultats", results_file()).await;
+        let before = env.stored().await;
+        let (s, location, html) = b.upload("resultats", "envoyer", results_file()).await;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{html}");
+        assert_eq!(location, format!("/transmissions/{id}?deja=1"));
+        assert_eq!(env.stored().await, before);
+        let (s, _, html) = b.get(&location).await;
+        assert_eq!(s, 200);
+        assert!(html.contains("Ce fichier avait déjà été reçu"), "{html}");
+        assert!(html.contains(&format!("Rapport de la transmission n° {id}")));
     }
 }
 

@@ -810,3 +810,179 @@ async fn physicians_write_through_the_api() {
             .unwrap();
     }
 }
+
+/// The journal's entries after `seq`.
+async fn journal_after(db: &TestDb, seq: i64) -> Vec<siseri_domain::journal::JournalEntry> {
+    db.store.journal_page(seq, 1000).await.unwrap()
+}
+
+/// Every alert is told to the ministry, also when the worker has no attachment at its first
+/// month; every employer account of the establishment's company is told, whatever
+/// establishments the account is scoped to (rules.md §5, issue 12).
+#[tokio::test]
+async fn the_ministry_and_every_employer_of_the_company_are_told() {
+    for env in envs().await {
+        let other = NewEstablishment {
+            siret: Siret::parse("73282932000082").unwrap(),
+            name: "CHU annexe".into(),
+            inb: false,
+            company_name: "CHU".into(),
+        };
+        env.db
+            .store
+            .add_establishment(&other, &event())
+            .await
+            .unwrap();
+        let mut scoped = NewAccount::new("chu.annexe", Role::Employeur);
+        scoped.siren = Some(Siren::parse("732829320").unwrap());
+        scoped.sirets = vec![Siret::parse("73282932000082").unwrap()];
+        env.db
+            .store
+            .add_account(&scoped, None, &event())
+            .await
+            .unwrap();
+
+        // MARTIN is declared at the CHU; DUPONT is created by her result, attached nowhere.
+        let declare = "NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE;CLASSEMENT;AUTREEXPOSITION;\
+                       caractereActivite;codeDomaineActivite;codeSecteurActivite;codeNuisanceRadiologique;\
+                       codeTypeContrat;CodeMetier;QUOTITE;DATEDEBUT\n\
+                       1850578006084;91;Martin;Jean-Luc;03/05/1985;M;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2024\n";
+        let (status, _) = env
+            .send(&env.employer, "format=travailleurs", "text/csv", declare)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let file = format!(
+            "{HEADER}\n{}\n{}\n",
+            line("M-1", "Dupont", "21"),
+            line("M-2", "Dupont", "21").replace(
+                "2951099126111;93;Dupont;Marie;12/10/1995;F",
+                "1850578006084;91;Martin;Jean-Luc;03/05/1985;M"
+            ),
+        );
+        let (status, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(codes(&report, 2), ["RATTACHEMENT_ABSENT"], "{report}");
+        assert_eq!(report["totals"]["accepted"], 2, "{report}");
+        siseri_server::notifications::sweep(env.db.store.as_ref(), Some("dgt@travail.gouv.fr"))
+            .await
+            .unwrap();
+        let alert_of = |nir: &'static str| {
+            let store = env.db.store.clone();
+            async move {
+                let w = store
+                    .worker(&siseri_domain::Nir::parse(nir).unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let alerts = store.alerts(w.id).await.unwrap();
+                assert_eq!(alerts.len(), 1, "{nir}: {alerts:?}");
+                alerts[0].id
+            }
+        };
+        let unattached = alert_of("2951099126111").await;
+        let queued = env
+            .db
+            .store
+            .outbox()
+            .notifications_of_alert(unattached)
+            .await
+            .unwrap();
+        let kinds: Vec<&str> = queued.iter().map(|n| n.recipient_kind.code()).collect();
+        assert_eq!(kinds, ["MINISTERE"], "the ministry is told of every alert");
+        assert!(!queued[0].body.contains("Dupont") && !queued[0].body.contains("2951099126111"));
+
+        let attached = alert_of("1850578006084").await;
+        let annexe = env.db.store.account("chu.annexe").await.unwrap().unwrap();
+        let inbox = env
+            .db
+            .store
+            .outbox()
+            .inbox_of(annexe.id, false, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            inbox.iter().filter_map(|i| i.alert_id).collect::<Vec<_>>(),
+            [attached],
+            "every employer account of the company"
+        );
+        assert!(!inbox[0].body.contains("Sv"), "{}", inbox[0].body);
+    }
+}
+
+/// A report (JSON and CSV) and the reconciliation queue name people: reading them is
+/// journaled, and so is a refused read of another organisation's report (access.md).
+#[tokio::test]
+async fn reading_a_report_or_the_queue_is_journaled() {
+    for env in envs().await {
+        let file = format!(
+            "{HEADER}\n{}\n{}\n",
+            line("J-1", "Dupont", "0,25"),
+            line("J-2", "Durand", "0,25"),
+        );
+        let (status, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file.clone())
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        let id = report["transmission"].as_i64().unwrap();
+        let (seq, _) = env.db.store.journal_head().await.unwrap();
+
+        let (status, _) = env
+            .get(&env.body, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = env
+            .get(
+                &env.body,
+                &format!("/api/v1/transmissions/{id}/rapport.csv"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = env
+            .get(&env.employer, &format!("/api/v1/transmissions/{id}"))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = env.get(&env.admin, "/api/v1/admin/en-attente").await;
+        assert_eq!(status, StatusCode::OK);
+
+        let entries = journal_after(&env.db, seq).await;
+        let seen: Vec<(&str, &str, &str, &str)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e.event.actor.as_str(),
+                    e.event.action.as_str(),
+                    e.event.data_kind.as_str(),
+                    e.event.outcome.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("labo", "LECTURE", "RAPPORT", "OK"),
+                ("labo", "LECTURE", "RAPPORT_CSV", "OK"),
+                ("chu", "LECTURE_REFUSEE", "RAPPORT", "REFUSE"),
+                ("gestion", "LECTURE", "FILE_ATTENTE", "OK"),
+            ]
+        );
+        // The held line's worker, suggested by name to the administrator, is named.
+        let dupont = env
+            .db
+            .store
+            .worker(&siseri_domain::Nir::parse("2951099126111").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(entries[3].event.worker_ids, [dupont.id]);
+
+        // The same file again: its first report, and nothing stored but the read.
+        let (status, again) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["deja_recu"], true);
+        assert_eq!(again["transmission"], id);
+    }
+}
