@@ -90,8 +90,13 @@ fn import_prints_the_report_and_exits_by_the_file_outcome() {
             line("C-2", "Dupont", "x"),
             line("C-3", "Durand", "1")
         );
-        std::fs::write(&file, body).unwrap();
+        std::fs::write(&file, &body).unwrap();
         let f = file.to_str().unwrap();
+        // The same lines with one more empty line: another file (the very same bytes would
+        // be answered with the first report, exchange.md §6).
+        let file2 = dir.path().join("resultats-2.csv");
+        std::fs::write(&file2, format!("{body}\n")).unwrap();
+        let f2 = file2.to_str().unwrap();
 
         let dry = ok(
             &run(
@@ -135,7 +140,7 @@ fn import_prints_the_report_and_exits_by_the_file_outcome() {
                     "resultats",
                     "--report",
                     "csv",
-                    f,
+                    f2,
                 ],
             ),
             0,
@@ -143,6 +148,16 @@ fn import_prints_the_report_and_exits_by_the_file_outcome() {
         assert!(csv.starts_with('\u{feff}'));
         assert!(csv.contains(";DOUBLON;;"), "{csv}");
         assert!(csv.contains(";REJETE;VALEUR_FORMAT;"), "{csv}");
+
+        // The very same file again: its first report, nothing read or stored again.
+        let same = ok(
+            &run(&db, &["import", "--as", "labo", "--format", "resultats", f]),
+            0,
+        );
+        let same: serde_json::Value = serde_json::from_str(&same).unwrap();
+        assert_eq!(same["deja_recu"], true, "{same}");
+        assert_eq!(same["transmission"], real["transmission"]);
+        assert_eq!(same["totals"], real["totals"]);
 
         // The queue, then its resolution by rejection.
         let pending = ok(&run(&db, &["admin", "pending", "--json"]), 0);
