@@ -602,6 +602,69 @@ pub async fn batch_is_all_or_nothing(db: &TestDb) {
     assert_eq!(r[0].versions[0].transmission_id, out.transmission_id);
 }
 
+/// A transmission is found by its file's SHA-256, for its own organisation (or its own
+/// login, without one) and format only, the earliest first (exchange.md §6: a file sent again).
+pub async fn transmissions_are_found_by_their_file(db: &TestDb) {
+    establishment(db, SIRET_A, false).await;
+    let sha = "ab".repeat(32);
+    let head = |siren: Option<Siren>, login: &str, format| NewTransmission {
+        format,
+        sender_siren: siren,
+        login: login.into(),
+        received_at: now(),
+        file_sha256: sha.clone(),
+        report: "{}".into(),
+        media: "csv".into(),
+    };
+    let mut ids = Vec::new();
+    for t in [
+        head(
+            Some(siret(SIRET_A).siren()),
+            "labo",
+            TransmissionFormat::Results,
+        ),
+        head(
+            Some(siret(SIRET_A).siren()),
+            "labo.bis",
+            TransmissionFormat::Results,
+        ),
+        head(None, "seul", TransmissionFormat::Workers),
+    ] {
+        let mut b = WriteBatch::new(&t.login.clone(), now());
+        b.transmission = Some(t);
+        ids.push(ok(db.store.commit(&b).await).transmission_id);
+    }
+    let found = |owner: crate::TransmissionFilter, format, sha: String| {
+        let store = db.store.clone();
+        async move { ok(store.transmission_by_file(&owner, format, &sha).await).map(|t| t.id) }
+    };
+    let org = crate::TransmissionFilter::Organisation(siret(SIRET_A).siren());
+    assert_eq!(
+        found(org.clone(), TransmissionFormat::Results, sha.clone()).await,
+        ids[0]
+    );
+    assert_eq!(
+        found(org.clone(), TransmissionFormat::Workers, sha.clone()).await,
+        None
+    );
+    assert_eq!(
+        found(org, TransmissionFormat::Results, "cd".repeat(32)).await,
+        None
+    );
+    let other = crate::TransmissionFilter::Organisation(siret(SIRET_B).siren());
+    assert_eq!(
+        found(other, TransmissionFormat::Results, sha.clone()).await,
+        None
+    );
+    let alone = crate::TransmissionFilter::Login("seul".into());
+    assert_eq!(
+        found(alone, TransmissionFormat::Workers, sha.clone()).await,
+        ids[2]
+    );
+    let someone = crate::TransmissionFilter::Login("labo".into());
+    assert_eq!(found(someone, TransmissionFormat::Results, sha).await, None);
+}
+
 /// A reference already used by the same sender refuses the whole batch.
 pub async fn duplicate_reference_rolls_back_the_batch(db: &TestDb) {
     worker_with_result(db).await;
