@@ -51,6 +51,20 @@ impl fmt::Display for CsvEncoding {
     }
 }
 
+/// `bytes` as text whatever they hold, for repeating a refused file's lines: UTF-8 when
+/// they are valid UTF-8, otherwise Windows-1252 (whose undefined bytes come out as C1
+/// control characters). Never fails.
+pub fn decode_any(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => {
+            encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+        }
+    }
+}
+
 /// The bytes Windows-1252 leaves undefined (encoding_rs maps them to C1 controls instead of
 /// failing, as the WHATWG standard says; the spec refuses them).
 const UNDEFINED_IN_WINDOWS_1252: [u8; 5] = [0x81, 0x8D, 0x8F, 0x90, 0x9D];
