@@ -30,13 +30,16 @@ pub enum CsvEncoding {
 }
 
 impl CsvEncoding {
-    /// The encoding a sender names (`utf-8`, `windows-1252`, case-insensitive; `utf8`,
-    /// `cp1252` too), `None` for anything else.
+    /// The encoding a sender names (`utf-8`, `windows-1252`, in any case), `None` for
+    /// anything else.
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "utf-8" | "utf8" => Some(CsvEncoding::Utf8),
-            "windows-1252" | "cp1252" => Some(CsvEncoding::Windows1252),
-            _ => None,
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("utf-8") {
+            Some(CsvEncoding::Utf8)
+        } else if s.eq_ignore_ascii_case("windows-1252") {
+            Some(CsvEncoding::Windows1252)
+        } else {
+            None
         }
     }
 }
@@ -226,6 +229,7 @@ mod tests {
             Some(CsvEncoding::Windows1252)
         );
         assert_eq!(CsvEncoding::parse("latin1"), None);
+        assert_eq!(CsvEncoding::parse("utf8"), None);
         assert_eq!(CsvEncoding::Windows1252.to_string(), "windows-1252");
     }
 
