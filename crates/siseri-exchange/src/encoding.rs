@@ -172,14 +172,14 @@ impl Decoder {
         if self.state != State::Windows1252 {
             match fields
                 .clone()
-                .map(std::str::from_utf8)
-                .collect::<Result<Vec<&str>, _>>()
+                .map(|f| std::str::from_utf8(f).map(Cow::Borrowed))
+                .collect::<Result<Vec<Cow<'a, str>>, _>>()
             {
                 Ok(text) => {
                     if self.state == State::Undecided && text.iter().any(|f| !f.is_ascii()) {
                         self.state = State::Utf8Seen(line);
                     }
-                    return Ok(text.into_iter().map(Cow::Borrowed).collect());
+                    return Ok(text);
                 }
                 Err(_) => match self.state {
                     State::Utf8Required => return Err(DecodeError::NotUtf8),
