@@ -16,7 +16,10 @@
 //!   comes alone;
 //! - codes name a column of the format and come in column order, then code order;
 //! - the CSV report writes every record and reads back as the same records, without
-//!   warnings nor `NB_COLONNES`.
+//!   warnings nor `NB_COLONNES`, whatever the encoding the input was read in (the report
+//!   is UTF-8) and whatever formula characters its values begin with (neutralised when
+//!   written, restored when read);
+//! - no cell of the report begins with a formula character (`=`, `+`, `-`, `@`, tab, CR).
 //!
 //! Memory stays bounded: [`LIMITS`](crate::fuzzing::LIMITS) caps the records kept and the
 //! size of one record.
@@ -205,7 +208,19 @@ impl Outcome {
             assert!(!self.records.is_empty(), "no record and no FICHIER_VIDE");
         }
         for w in &self.warnings {
-            assert_eq!(w.code, FileCode::ColonneIgnoree);
+            assert_eq!(w.code.class(), CodeClass::FileWarning, "{w:?}");
+        }
+        let encoding = self
+            .warnings
+            .iter()
+            .filter(|w| w.code == FileCode::EncodageWindows1252)
+            .count();
+        assert!(
+            encoding <= 1,
+            "ENCODAGE_WINDOWS_1252 given {encoding} times"
+        );
+        if json {
+            assert_eq!(encoding, 0, "a JSON body read as Windows-1252");
         }
     }
 }
@@ -284,6 +299,7 @@ fn report_round_trip<T>(outcome: &Outcome, checked: &[Checked<T>], columns: &'st
         max_records: LIMITS.max_records,
         ..Limits::default()
     };
+    assert_no_formula(&written);
     let read = read_csv(&written[..], columns, limits);
     if outcome.records.is_empty() {
         assert_eq!(
@@ -311,6 +327,31 @@ fn report_round_trip<T>(outcome: &Outcome, checked: &[Checked<T>], columns: &'st
         assert_eq!(again.raw(), original.raw(), "report line {}", again.line());
         assert!(again.line() > previous);
         previous = again.line();
+    }
+}
+
+/// No cell of a written report begins with a character that makes it a formula.
+fn assert_no_formula(report: &[u8]) {
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(report);
+    let mut record = csv::ByteRecord::new();
+    while reader
+        .read_byte_record(&mut record)
+        .unwrap_or_else(|e| panic!("report unreadable: {e}"))
+    {
+        for cell in &record {
+            assert!(
+                !matches!(
+                    cell.first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+                ),
+                "a report cell begins with a formula character: {:?}",
+                String::from_utf8_lossy(cell)
+            );
+        }
     }
 }
 
@@ -374,6 +415,9 @@ mod tests {
             b"NIR;SIRET\n1;2\n",
             b"[{\"NIR\": \"1\"}]",
             b"\xEF\xBB\xBF",
+            b"NIR;SIRET;NOM\r\n\"1\";\"=2\";\"LEF\xC8VRE\"\r\n",
+            b"NIR;SIRET;\n@1;'-2;\n",
+            b"[{\"NIR\": \"=1\", \"SIRET\": \"\\u0000\"}]",
         ] {
             results(data);
             workers(data);

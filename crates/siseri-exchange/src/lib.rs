@@ -6,6 +6,10 @@
 
 pub mod values;
 
+pub mod encoding;
+
+pub mod cells;
+
 pub mod records;
 
 pub mod formats;

@@ -22,6 +22,7 @@
 //! quote swallowing the rest of the file) refuses the file with `FICHIER_TROP_GRAND` instead
 //! of being buffered. The report writer holds nothing.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -30,13 +31,20 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 use thiserror::Error;
 
+use crate::cells;
+use crate::encoding::{CsvEncoding, Decoder};
 use crate::values::ValueError;
 
 /// Number of records a transmission may hold (exchange.md §1); one more refuses the file.
 pub const MAX_RECORDS: u64 = 5_000_000;
 
 /// The columns the CSV report adds; dropped silently when a report is sent back as a file.
-pub const REPORT_COLUMNS: [&str; 3] = ["STATUT", "CODE_ERREUR", "MESSAGE"];
+/// `STATUT_LIGNE`, not `STATUT`: `resultats` has a `STATUT` column of its own.
+pub const REPORT_COLUMNS: [&str; 3] = ["STATUT_LIGNE", "CODE_ERREUR", "MESSAGE"];
+
+/// The status column of reports written before `STATUT_LIGNE`, still dropped silently when
+/// such a report is sent back (after the format's own `STATUT` in a `resultats` report).
+pub const LEGACY_STATUS_COLUMN: &str = "STATUT";
 
 /// Bytes one record may take (about 50 times the longest legitimate line); beyond, the file
 /// is refused with `FICHIER_TROP_GRAND` rather than held in memory.
@@ -243,9 +251,10 @@ code_enum! {
 }
 
 code_enum! {
-    /// A file-level code (exchange.md §6): every one refuses the file except `COLONNE_IGNOREE`.
+    /// A file-level code (exchange.md §6): every one refuses the file except the warnings
+    /// `COLONNE_IGNOREE` and `ENCODAGE_WINDOWS_1252`.
     FileCode {
-        /// The file is not UTF-8.
+        /// The file is neither UTF-8 nor Windows-1252, or mixes both.
         EncodageInvalide => "ENCODAGE_INVALIDE", FileRefusal;
         /// Missing, duplicate or empty column names.
         EnteteInvalide => "ENTETE_INVALIDE", FileRefusal;
@@ -257,6 +266,8 @@ code_enum! {
         FichierVide => "FICHIER_VIDE", FileRefusal;
         /// An unknown column, ignored.
         ColonneIgnoree => "COLONNE_IGNOREE", FileWarning;
+        /// The CSV file is not UTF-8: it was read as Windows-1252.
+        EncodageWindows1252 => "ENCODAGE_WINDOWS_1252", FileWarning;
     }
 }
 
@@ -471,17 +482,28 @@ impl Record {
 struct Layout {
     /// For each column of the sender's header, the format column it fills (None: dropped).
     positions: Vec<Option<usize>>,
+    /// Empty names that ended the header (a trailing `;`), dropped: records may have as many
+    /// empty fields there.
+    trailing_empty: usize,
     /// Number of format columns.
     width: usize,
 }
 
 impl Layout {
     /// Checks the header and maps it; `Err` is the `ENTETE_INVALIDE` message.
-    fn from_header(
+    fn from_header<S: AsRef<str>>(
         columns: &'static [Column],
-        names: &[&str],
+        names: &[S],
         warnings: &mut Vec<FileMessage>,
     ) -> Result<Self, ReadError> {
+        // Spreadsheets end the header with `;` (or several) when a column to its right was
+        // ever used: empty names at the end are no column (exchange.md §1).
+        let named = names
+            .iter()
+            .rposition(|n| !n.as_ref().trim().is_empty())
+            .map_or(0, |last| last + 1);
+        let trailing_empty = names.len() - named;
+        let names = names.get(..named).unwrap_or_default();
         let mut problems = Vec::new();
         let mut empty = Vec::new();
         let mut duplicates: Vec<String> = Vec::new();
@@ -491,7 +513,7 @@ impl Layout {
         let mut unknown = Vec::new();
         let mut report_twins = HashSet::new();
         for (i, name) in names.iter().enumerate() {
-            let name = name.trim();
+            let name = name.as_ref().trim();
             if name.is_empty() {
                 empty.push((i + 1).to_string());
                 positions.push(None);
@@ -500,10 +522,11 @@ impl Layout {
             // Unicode lower case so that non-ASCII unknown names are compared as the sender
             // reads them.
             let folded = name.to_lowercase();
-            // A format column named like a report column (`STATUT` of `resultats`) appears
-            // twice in a report sent back: the report writes the format's columns first, so
-            // the second occurrence is the report's, dropped like the other report columns.
-            // A third occurrence is a duplicate.
+            // A format column named like a report column (`STATUT` of `resultats`, the
+            // status column of reports written before `STATUT_LIGNE`) appears twice in such a
+            // report sent back: the report writes the format's columns first, so the second
+            // occurrence is the report's, dropped like the other report columns. A third
+            // occurrence is a duplicate.
             if seen.contains(&folded)
                 && is_report_column(name)
                 && columns.iter().any(|c| c.name.eq_ignore_ascii_case(name))
@@ -556,31 +579,43 @@ impl Layout {
         warnings.extend(unknown.into_iter().map(|name| ignored_column(&name)));
         Ok(Layout {
             positions,
+            trailing_empty,
             width: columns.len(),
         })
     }
 
-    /// Builds the record of `fields` (already UTF-8), checking their number.
-    fn record(&self, line: u64, fields: &[&str]) -> Record {
+    /// Builds the record of `fields` (already text), checking their number.
+    ///
+    /// A value the registry neutralised in a report it wrote (`'=…`, see [`cells`]) is read
+    /// back as it was first sent.
+    fn record<S: AsRef<str>>(&self, line: u64, fields: &[S]) -> Record {
         let header = self.positions.len();
-        // One trailing empty field is tolerated: spreadsheets often end lines with `;`.
-        let tolerated =
-            fields.len() == header + 1 && fields.get(header).is_some_and(|f| f.trim().is_empty());
+        // Beyond the named columns, the fields under the header's dropped empty names and
+        // one more are tolerated when empty: spreadsheets often end lines with `;`.
+        let tolerated = fields.len() > header
+            && fields.len() <= header + self.trailing_empty + 1
+            && fields
+                .get(header..)
+                .is_some_and(|extra| extra.iter().all(|f| f.as_ref().trim().is_empty()));
         let error = (fields.len() != header && !tolerated)
             .then(|| LineMessage::column_count(header, fields.len()));
         let mut raw = vec![String::new(); self.width];
         for (field, position) in fields.iter().zip(&self.positions) {
             if let Some(slot) = position.and_then(|ci| raw.get_mut(ci)) {
-                (*field).clone_into(slot);
+                cells::restore(field.as_ref()).clone_into(slot);
             }
         }
         Record { line, raw, error }
     }
 }
 
-/// Whether `name` is one of the columns the CSV report adds (trimmed, any case).
+/// Whether `name` is one of the columns the CSV report adds, or added before
+/// `STATUT_LIGNE` (trimmed, any case).
 fn is_report_column(name: &str) -> bool {
-    REPORT_COLUMNS.iter().any(|r| r.eq_ignore_ascii_case(name))
+    REPORT_COLUMNS
+        .iter()
+        .chain([&LEGACY_STATUS_COLUMN])
+        .any(|r| r.eq_ignore_ascii_case(name))
 }
 
 fn ignored_column(name: &str) -> FileMessage {
@@ -612,6 +647,13 @@ impl<R: Read> SkipBom<R> {
             head_len: 0,
             head_pos: 0,
         }
+    }
+}
+
+impl<R> SkipBom<R> {
+    /// Whether the input began with a byte-order mark (known after the first read).
+    fn had_bom(&self) -> bool {
+        self.head_len == UTF8_BOM.len() && self.head == UTF8_BOM
     }
 }
 
@@ -727,7 +769,8 @@ fn csv_error(e: csv::Error, max_record_bytes: u64) -> ReadError {
     }
 }
 
-/// A streaming reader of a CSV file (exchange.md §1): `;`, RFC 4180 quotes, LF or CRLF.
+/// A streaming reader of a CSV file (exchange.md §1): `;`, RFC 4180 quotes, LF or CRLF,
+/// UTF-8 or Windows-1252 (see [`crate::encoding`]).
 ///
 /// The header is read and checked by the constructor; records then come one at a time from
 /// [`CsvRecords::next_record`] or the `Iterator` implementation. Memory is one record.
@@ -735,6 +778,7 @@ pub struct CsvRecords<R: Read> {
     reader: csv::Reader<Metered<SkipBom<R>>>,
     buf: csv::ByteRecord,
     layout: Layout,
+    decoder: Decoder,
     warnings: Vec<FileMessage>,
     count: u64,
     limits: Limits,
@@ -768,6 +812,21 @@ impl<R: Read> CsvRecords<R> {
         columns: &'static [Column],
         limits: Limits,
     ) -> Result<Self, ReadError> {
+        Self::with_encoding(input, columns, limits, CsvEncoding::Auto)
+    }
+
+    /// As [`CsvRecords::with_limits`], reading the bytes as `encoding` says (the sender's
+    /// `?encodage=`; [`CsvEncoding::Auto`] is the spec's default).
+    ///
+    /// # Errors
+    /// As [`CsvRecords::new`].
+    pub fn with_encoding(
+        input: R,
+        columns: &'static [Column],
+        limits: Limits,
+        encoding: CsvEncoding,
+    ) -> Result<Self, ReadError> {
+        let mut decoder = Decoder::new(encoding);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(b';')
             .has_headers(false)
@@ -785,7 +844,11 @@ impl<R: Read> CsvRecords<R> {
             if !more.map_err(|e| csv_error(e, limits.max_record_bytes))? {
                 return Err(empty_file());
             }
-            let names = utf8_fields(&buf)?;
+            if reader.get_ref().inner.had_bom() {
+                decoder.utf8_declared();
+            }
+            let line = buf.position().map_or(1, csv::Position::line);
+            let names = decode_fields(&mut decoder, &buf, line, &mut warnings)?;
             if is_blank(&names) {
                 continue;
             }
@@ -794,6 +857,7 @@ impl<R: Read> CsvRecords<R> {
                 reader,
                 buf,
                 layout,
+                decoder,
                 warnings,
                 count: 0,
                 limits,
@@ -802,7 +866,9 @@ impl<R: Read> CsvRecords<R> {
         }
     }
 
-    /// The file-level warnings (`COLONNE_IGNOREE`), known once the header is read.
+    /// The file-level warnings: `COLONNE_IGNOREE`, known once the header is read, and
+    /// `ENCODAGE_WINDOWS_1252`, known once a record that is not UTF-8 is read (all of them
+    /// at the end).
     pub fn warnings(&self) -> &[FileMessage] {
         &self.warnings
     }
@@ -867,7 +933,8 @@ impl<R: Read> CsvRecords<R> {
                     Ok(None)
                 };
             }
-            let fields = utf8_fields(&self.buf)?;
+            let line = self.start_line();
+            let fields = decode_fields(&mut self.decoder, &self.buf, line, &mut self.warnings)?;
             if is_blank(&fields) {
                 continue;
             }
@@ -875,7 +942,7 @@ impl<R: Read> CsvRecords<R> {
             if self.count > self.limits.max_records {
                 return Err(too_many_records(self.limits.max_records));
             }
-            return Ok(Some(self.layout.record(self.start_line(), &fields)));
+            return Ok(Some(self.layout.record(line, &fields)));
         }
     }
 }
@@ -888,35 +955,43 @@ impl<R: Read> Iterator for CsvRecords<R> {
     }
 }
 
-/// The fields of a record as text, or `ENCODAGE_INVALIDE` naming the line.
+/// The fields of a record (starting on `line`) as text, or `ENCODAGE_INVALIDE` naming the
+/// line; the first record read as Windows-1252 adds the warning `ENCODAGE_WINDOWS_1252`.
 ///
 /// The CR of a CRLF line end is taken off the last field here (only LF ends a record).
-fn utf8_fields(record: &csv::ByteRecord) -> Result<Vec<&str>, ReadError> {
-    let mut fields = record
-        .iter()
-        .map(|field| {
-            std::str::from_utf8(field).map_err(|_| {
-                let line = record.position().map_or(0, csv::Position::line);
-                ReadError::refused(
-                    FileCode::EncodageInvalide,
-                    format!(
-                        "le fichier n'est pas encodé en UTF-8 (octets invalides ligne {line}) ; \
-                         enregistrez-le au format « CSV UTF-8 »"
-                    ),
-                )
-            })
-        })
-        .collect::<Result<Vec<&str>, ReadError>>()?;
-    if let Some(last) = fields.last_mut() {
-        *last = last.strip_suffix('\r').unwrap_or(last);
+fn decode_fields<'a>(
+    decoder: &mut Decoder,
+    record: &'a csv::ByteRecord,
+    line: u64,
+    warnings: &mut Vec<FileMessage>,
+) -> Result<Vec<Cow<'a, str>>, ReadError> {
+    let warned = decoder.read_windows_1252();
+    let mut fields = decoder
+        .decode(record.iter(), line)
+        .map_err(|e| ReadError::refused(FileCode::EncodageInvalide, e.message(line)))?;
+    if !warned && decoder.read_windows_1252() {
+        warnings.push(FileMessage::new(
+            FileCode::EncodageWindows1252,
+            format!(
+                "le fichier n'est pas en UTF-8 (ligne {line}) : il a été lu en Windows-1252, \
+                 l'encodage des fichiers CSV d'Excel sous Windows ; vérifiez les accents"
+            ),
+        ));
+    }
+    match fields.last_mut() {
+        Some(Cow::Borrowed(last)) => *last = last.strip_suffix('\r').unwrap_or(last),
+        Some(Cow::Owned(last)) if last.ends_with('\r') => {
+            last.pop();
+        }
+        _ => {}
     }
     Ok(fields)
 }
 
 /// Whether a line carries no value at all: an empty line, or `;;;` as spreadsheets write for
 /// empty rows, which the spec's "empty lines are ignored" is meant to cover.
-fn is_blank(fields: &[&str]) -> bool {
-    fields.iter().all(|f| f.trim().is_empty())
+fn is_blank<S: AsRef<str>>(fields: &[S]) -> bool {
+    fields.iter().all(|f| f.as_ref().trim().is_empty())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1159,11 +1234,12 @@ impl<R: Read> Iterator for JsonRecords<R> {
 // ---------------------------------------------------------------------------------------------
 
 /// Writes the CSV execution report (exchange.md §6) line by line: the sender's values in the
-/// format's column order, then `STATUT;CODE_ERREUR;MESSAGE`.
+/// format's column order, then `STATUT_LIGNE;CODE_ERREUR;MESSAGE`.
 ///
-/// The output starts with a UTF-8 byte-order mark so that spreadsheets open it as UTF-8 (and
-/// save it back as UTF-8 rather than Windows-1252, which would be `ENCODAGE_INVALIDE`); the
-/// reader ignores it. Lines end with CRLF (RFC 4180).
+/// The output starts with a UTF-8 byte-order mark so that spreadsheets open it as UTF-8; the
+/// reader ignores it. Lines end with CRLF (RFC 4180). Every cell a spreadsheet would take
+/// for a formula is neutralised ([`cells::neutralise`]); the reader undoes it, so the report
+/// sent back gives the values first sent.
 pub struct ReportWriter<W: Write> {
     writer: csv::Writer<W>,
     width: usize,
@@ -1246,8 +1322,11 @@ impl<W: Write> ReportWriter<W> {
             .map(AsRef::as_ref)
             .chain(std::iter::repeat(""))
             .take(self.width);
-        self.writer
-            .write_record(values.chain([status, codes, messages]))?;
+        self.writer.write_record(
+            values
+                .chain([status, codes, messages])
+                .map(|v| Cell(cells::neutralise(v))),
+        )?;
         Ok(())
     }
 
@@ -1257,6 +1336,15 @@ impl<W: Write> ReportWriter<W> {
     /// The output's error.
     pub fn finish(self) -> io::Result<W> {
         self.writer.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// A cell as the csv writer takes it.
+struct Cell<'a>(Cow<'a, str>);
+
+impl AsRef<[u8]> for Cell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -1373,8 +1461,10 @@ mod tests {
 
     #[test]
     fn extra_columns_warn_once_each_report_columns_silently_dropped() {
-        let r = csv(b"NIR;AGE;NOM;SIRET;statut;Code_Erreur;MESSAGE;Ville\n1;2;3;4;REJETE;X;m;P\n")
-            .unwrap();
+        let r = csv(
+            b"NIR;AGE;NOM;SIRET;statut_ligne;Code_Erreur;MESSAGE;Ville\n1;2;3;4;REJETE;X;m;P\n",
+        )
+        .unwrap();
         let warnings: Vec<_> = r.warnings().to_vec();
         assert_eq!(warnings.len(), 2);
         assert!(warnings.iter().all(|w| w.code == FileCode::ColonneIgnoree));
@@ -1415,21 +1505,126 @@ mod tests {
         }
     }
 
+    fn encoding_warnings(r: &CsvRecords<&[u8]>) -> usize {
+        r.warnings()
+            .iter()
+            .filter(|w| w.code == FileCode::EncodageWindows1252)
+            .count()
+    }
+
     #[test]
-    fn latin1_is_encodage_invalide_even_after_records() {
-        let e = read_all(b"NIR;NOM;SIRET\n1;Ren\xE9;2\n").unwrap_err();
-        assert_eq!(code_of(&e), Some(FileCode::EncodageInvalide));
-        assert!(e.to_string().contains("ligne 2"));
+    fn windows_1252_is_read_with_a_warning() {
+        let mut r = csv(b"NIR;NOM;SIRET\r\n1;a;2\r\n3;LEF\xC8VRE;\"Groupe par d\xE9faut\"\r\n5;\x8Cuvre \x80;6\r\n")
+            .unwrap();
+        assert_eq!(encoding_warnings(&r), 0);
+        let recs: Vec<Record> = r.by_ref().collect::<Result<_, _>>().unwrap();
+        assert_eq!(values(&recs[1]), ["3", "LEFÈVRE", "Groupe par défaut", ""]);
+        assert_eq!(values(&recs[2]), ["5", "Œuvre €", "6", ""]);
+        assert_eq!(recs[2].line(), 4);
+        assert_eq!(encoding_warnings(&r), 1);
+        let w = &r.warnings()[0];
+        assert_eq!(w.code.class(), CodeClass::FileWarning);
+        assert!(w.message.contains("ligne 3"), "{}", w.message);
+        // Stored text is Unicode: the same name as sent in UTF-8.
+        let utf8 = read_all("NIR;NOM;SIRET\n3;LEFÈVRE;2\n".as_bytes()).unwrap();
+        assert_eq!(utf8[0].get(1), recs[1].get(1));
+        // A header read as Windows-1252 warns too.
+        let r = csv(b"NIR;NOM;SIRET;Ann\xE9e\n1;a;2;3\n").unwrap();
+        assert_eq!(encoding_warnings(&r), 1);
+    }
 
-        let e = read_all(b"NIR;N\xD4M;SIRET\n").unwrap_err();
-        assert_eq!(code_of(&e), Some(FileCode::EncodageInvalide));
-
+    #[test]
+    fn undefined_bytes_mixed_files_and_bom_are_encodage_invalide() {
         // Late: records already yielded, then the refusal, then nothing.
-        let mut r = csv(b"NIR;NOM;SIRET\n1;a;2\n3;\xE9;4\n5;c;6\n").unwrap();
+        let mut r = csv(b"NIR;NOM;SIRET\n1;a;2\n3;\xE9\x81;4\n5;c;6\n").unwrap();
         assert!(r.next().unwrap().is_ok());
         let e = r.next().unwrap().unwrap_err();
         assert_eq!(code_of(&e), Some(FileCode::EncodageInvalide));
+        assert!(e.to_string().contains("0x81 ligne 3"), "{e}");
         assert!(r.next().is_none());
+        for input in [
+            &b"NIR;NOM;SIRET\n1;\x8D;2\n"[..],
+            b"NIR;NOM;SIRET\n1;\x8F;2\n",
+            b"NIR;NOM;SIRET\n1;\x90;2\n",
+            b"NIR;NOM;SIRET\n1;\x9D;2\n",
+            // NUL read as Windows-1252 (UTF-16 with its byte-order mark).
+            b"\xFF\xFEN\0I\0R\0\n",
+            b"NIR;NOM;SIRET\n1;\xE9\0;2\n",
+            // Valid non-ASCII UTF-8, then Windows-1252: mixed.
+            b"NIR;NOM;SIRET\n1;Zo\xC3\xAB;2\n3;\xC8;4\n",
+            b"\xEF\xBB\xBFNIR;NOM;SIRET\n1;\xE9;2\n",
+        ] {
+            let e = read_all(input).unwrap_err();
+            assert_eq!(code_of(&e), Some(FileCode::EncodageInvalide), "{input:?}");
+        }
+        let mut mixed = "NIR;NOM;SIRET\n1;Zoë;2\n\n3;".as_bytes().to_vec();
+        mixed.extend_from_slice(b"\xC8;4\n");
+        let e = read_all(&mixed).unwrap_err();
+        assert!(
+            e.to_string().contains("UTF-8 ligne 2, autre chose ligne 4"),
+            "{e}"
+        );
+        // NUL in UTF-8 is text (a JSON body's "\u0000" in a report sent back).
+        assert_eq!(read_all(b"NIR;NOM;SIRET\n1;a\0;2\n").unwrap().len(), 1);
+    }
+
+    #[test]
+    fn forced_encodings() {
+        let latin = b"NIR;NOM;SIRET\n1;Ren\xE9;2\n";
+        let forced = |input: &'static [u8], encoding| {
+            CsvRecords::with_encoding(input, COLS, Limits::default(), encoding)
+                .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+        };
+        let e = forced(latin, CsvEncoding::Utf8).unwrap_err();
+        assert_eq!(code_of(&e), Some(FileCode::EncodageInvalide));
+        assert!(e.to_string().contains("ligne 2"));
+        assert_eq!(
+            forced(latin, CsvEncoding::Windows1252).unwrap()[0].get(1),
+            "René"
+        );
+        // Valid UTF-8 forced to Windows-1252 is read as such.
+        let utf8 = "NIR;NOM;SIRET\n1;René;2\n".as_bytes();
+        assert_eq!(
+            forced(utf8, CsvEncoding::Windows1252).unwrap()[0].get(1),
+            "RenÃ©"
+        );
+        assert_eq!(forced(utf8, CsvEncoding::Utf8).unwrap()[0].get(1), "René");
+        let r = CsvRecords::with_encoding(utf8, COLS, Limits::default(), CsvEncoding::Windows1252)
+            .unwrap();
+        let r: Vec<_> = r.collect::<Result<_, _>>().unwrap();
+        assert_eq!(r.len(), 1);
+    }
+
+    #[test]
+    fn trailing_empty_header_names_are_dropped() {
+        let r = csv(b"NIR;NOM;SIRET;\r\n1;a;2;\r\n3;b;4\r\n5;c;6;;\r\n7;d;8;x\r\n").unwrap();
+        assert!(r.warnings().is_empty());
+        let recs: Vec<Record> = r.collect::<Result<_, _>>().unwrap();
+        assert!(recs[0].error().is_none());
+        assert!(recs[1].error().is_none());
+        // The dropped column plus one trailing empty field.
+        assert!(recs[2].error().is_none());
+        assert_eq!(values(&recs[2]), ["5", "c", "6", ""]);
+        // A value under no name is a field too many.
+        assert_eq!(recs[3].error().unwrap().code, LineCode::NbColonnes);
+        // Several, quoted as the template's macro writes them.
+        let recs = read_all(b"\"NIR\";\"NOM\";\"SIRET\";\"\";\"\"\r\n\"1\";\"a\";\"2\";\"\";\"\"\r\n1;a;2\r\n1;a\r\n")
+            .unwrap();
+        assert!(recs[0].error().is_none());
+        assert!(recs[1].error().is_none());
+        assert_eq!(recs[2].error().unwrap().code, LineCode::NbColonnes);
+        // An empty name before a named column still refuses the header.
+        let e = read_all(b"NIR;NOM;;SIRET;\n1;2;3;4\n").unwrap_err();
+        assert!(e.to_string().contains("vide en position 3"), "{e}");
+    }
+
+    #[test]
+    fn neutralised_cells_read_back_as_sent() {
+        let recs = read_all(b"NIR;NOM;SIRET;COMMENTAIRE\n'=1+1;''@x;'abc;\"'\tx\"\n").unwrap();
+        assert_eq!(recs[0].raw(), ["=1+1", "'@x", "'abc", "\tx"]);
+        // JSON values are taken as they are.
+        let recs = json(r#"[{"NIR": "'=1"}]"#).unwrap();
+        assert_eq!(recs[0].raw()[0], "'=1");
     }
 
     #[test]
@@ -1627,7 +1822,11 @@ mod tests {
     #[test]
     fn code_vocabulary() {
         assert_eq!(LineCode::ALL.len(), 38);
-        assert_eq!(FileCode::ALL.len(), 6);
+        assert_eq!(FileCode::ALL.len(), 7);
+        assert_eq!(
+            FileCode::EncodageWindows1252.class(),
+            CodeClass::FileWarning
+        );
         let count = |class| LineCode::ALL.iter().filter(|c| c.class() == class).count();
         assert_eq!(count(CodeClass::Error), 31);
         assert_eq!(count(CodeClass::Hold), 2);
@@ -1689,11 +1888,54 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
             text,
-            "\u{FEFF}NIR;NOM;SIRET;COMMENTAIRE;STATUT;CODE_ERREUR;MESSAGE\r\n\
+            "\u{FEFF}NIR;NOM;SIRET;COMMENTAIRE;STATUT_LIGNE;CODE_ERREUR;MESSAGE\r\n\
              1;\"a;\"\"b\"\"\";2;\"x\ny\";REJETE;NIR_FORMAT|CHAMP_OBLIGATOIRE;\
              NIR : 13 caractères attendus | SIRET : valeur obligatoire, la case est vide\r\n\
              3;;;;ACCEPTE;;\r\n"
         );
+    }
+
+    #[test]
+    fn report_neutralises_formulas_and_reads_back() {
+        let hostile = [
+            "=HYPERLINK(\"http://evil.example\";\"clic\")",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "+1",
+            "-1",
+        ];
+        let lines = [
+            (hostile.to_vec(), LineStatus::Rejete, vec![]),
+            (vec!["\t1", "\r2", "'=3", "ok"], LineStatus::Accepte, vec![]),
+        ];
+        let out = report(&lines);
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.contains(
+                "\r\n\"'=HYPERLINK(\"\"http://evil.example\"\";\"\"clic\"\")\";\
+                 '@SUM(1+1)*cmd|' /C calc'!A0;'+1;'-1;REJETE;;\r\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("\r\n'\t1;\"'\r2\";''=3;ok;ACCEPTE;;\r\n"),
+            "{text}"
+        );
+        // No cell of the report begins with a formula character.
+        let mut r = ::csv::ReaderBuilder::new()
+            .delimiter(b';')
+            .has_headers(false)
+            .from_reader(&out[3..]);
+        for row in r.records() {
+            for cell in &row.unwrap() {
+                assert!(
+                    !cell.starts_with(crate::cells::FORMULA_TRIGGERS),
+                    "{cell:?}"
+                );
+            }
+        }
+        let back = read_all(&out).unwrap();
+        assert_eq!(back[0].raw(), hostile);
+        assert_eq!(back[1].raw(), ["\t1", "\r2", "'=3", "ok"]);
     }
 
     #[test]
@@ -1750,6 +1992,11 @@ mod tests {
         )
         .unwrap();
         let out = w.finish().unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.starts_with("\u{FEFF}NIR;STATUT;STATUT_LIGNE;CODE_ERREUR;MESSAGE\r\n"),
+            "{text}"
+        );
         let back = CsvRecords::new(&out[..], WITH_STATUT).unwrap();
         assert!(back.warnings().is_empty());
         let back: Vec<Record> = back.collect::<Result<_, _>>().unwrap();
@@ -1757,9 +2004,10 @@ mod tests {
         assert_eq!(back[0].raw(), ["1", "MESURE"]);
         assert!(back[0].error().is_none());
 
-        // The first occurrence is the format's, the second the report's, a third a duplicate.
+        // A report written before STATUT_LIGNE: the first occurrence is the format's, the
+        // second the report's, a third a duplicate.
         let back: Vec<Record> = CsvRecords::new(
-            &b"statut;NIR;Statut\nINF_SEUIL;2;ACCEPTE\n"[..],
+            &b"statut;NIR;Statut;CODE_ERREUR;MESSAGE\nINF_SEUIL;2;ACCEPTE;;\n"[..],
             WITH_STATUT,
         )
         .unwrap()
@@ -1770,7 +2018,9 @@ mod tests {
             CsvRecords::new(&b"NIR;STATUT;STATUT;statut\n1;2;3;4\n"[..], WITH_STATUT).unwrap_err();
         assert_eq!(code_of(&e), Some(FileCode::EnteteInvalide));
         assert!(e.to_string().ends_with("en double : statut"), "{e}");
-        // A format without such a column still drops the report's silently, once.
+        // A format without such a column still drops the old report's silently, once.
+        let r = csv(b"NIR;NOM;SIRET;STATUT;CODE_ERREUR;MESSAGE\n1;2;3;REJETE;X;m\n").unwrap();
+        assert!(r.warnings().is_empty());
         let e = read_all(b"NIR;NOM;SIRET;STATUT;STATUT\n1;2;3;4;5\n").unwrap_err();
         assert_eq!(code_of(&e), Some(FileCode::EnteteInvalide));
     }

@@ -254,10 +254,11 @@ fn push_folded(out: &mut String, pending_space: &mut bool, c: char) {
     }
 }
 
-/// Maximum length of NOM and PRENOM, in characters of the raw value.
-const NAME_MAX_CHARS: usize = 50;
+/// Maximum length of NOM and PRENOM, in characters of the raw value (exchange.md §2: the
+/// SISERI 2 template's limit since its v0.9.1).
+pub const NAME_MAX_CHARS: usize = 100;
 
-/// True when `s` is an acceptable NOM or PRENOM: 1 to 50 characters (not bytes) made of
+/// True when `s` is an acceptable NOM or PRENOM: 1 to 100 characters (not bytes) made of
 /// letters (Unicode alphabetic, accented letters included), spaces, hyphens and apostrophes
 /// (`'` or `’`), with at least one letter.
 ///
@@ -642,8 +643,8 @@ mod tests {
         ] {
             assert!(is_valid_name(s), "{s:?}");
         }
-        assert!(is_valid_name(&"a".repeat(50)));
-        assert!(is_valid_name(&"é".repeat(50)), "50 chars, 100 bytes");
+        assert!(is_valid_name(&"a".repeat(100)));
+        assert!(is_valid_name(&"é".repeat(100)), "100 chars, 200 bytes");
     }
 
     #[test]
@@ -669,8 +670,8 @@ mod tests {
         ] {
             assert!(!is_valid_name(s), "{s:?}");
         }
-        assert!(!is_valid_name(&"a".repeat(51)));
-        assert!(!is_valid_name(&"é".repeat(51)));
+        assert!(!is_valid_name(&"a".repeat(101)));
+        assert!(!is_valid_name(&"é".repeat(101)));
         assert!(!is_valid_name(&"a".repeat(1_000_000)));
     }
 
@@ -792,10 +793,10 @@ mod tests {
         }
 
         #[test]
-        fn prop_valid_name_alphabet(s in "[a-zA-Zéèêëçàâîïôûüÿ' ’-]{0,60}") {
+        fn prop_valid_name_alphabet(s in "[a-zA-Zéèêëçàâîïôûüÿ' ’-]{0,120}") {
             let has_letter = s.chars().any(char::is_alphabetic);
             let n = s.chars().count();
-            prop_assert_eq!(is_valid_name(&s), has_letter && (1..=50).contains(&n));
+            prop_assert_eq!(is_valid_name(&s), has_letter && (1..=100).contains(&n));
         }
     }
 }

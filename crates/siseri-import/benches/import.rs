@@ -206,6 +206,7 @@ async fn import(
     let request = Request {
         format,
         json: false,
+        encoding: Default::default(),
         dry_run: false,
         received_at: now,
         today: now.date_naive(),

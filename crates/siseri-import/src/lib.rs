@@ -32,6 +32,7 @@ use siseri_storage::{ImportTx, NewTransmission, Store, StoreError, TransmissionE
 
 pub use lines::Ctx;
 pub use report::Report;
+pub use siseri_exchange::encoding::CsvEncoding;
 pub use source::CHUNK as CHUNK_RECORDS;
 
 use report::{DONE, FileError, ReportSender, Totals};
@@ -59,6 +60,9 @@ pub struct Request {
     pub format: TransmissionFormat,
     /// JSON records rather than CSV.
     pub json: bool,
+    /// How a CSV file's bytes are read (`?encodage=`; JSON bodies are UTF-8 whatever it
+    /// says).
+    pub encoding: CsvEncoding,
     /// Validate only: nothing is stored.
     pub dry_run: bool,
     /// Reception.
@@ -187,7 +191,7 @@ pub async fn import(
     let mut rx = source::spawn(
         path.to_path_buf(),
         request.format,
-        request.json,
+        (!request.json).then_some(request.encoding),
         request.today,
     );
     let mut part = 0i64;

@@ -240,6 +240,7 @@ fn resolving_ctx(p: &PendingRow, today: NaiveDate) -> Ctx {
     let request = Request {
         format: p.format,
         json: true,
+        encoding: Default::default(),
         dry_run: false,
         received_at: p.created_at,
         today,

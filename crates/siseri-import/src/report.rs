@@ -5,9 +5,10 @@ use std::io::{Read, Write};
 
 use serde::{Deserialize, Serialize};
 use siseri_domain::codes::TransmissionFormat;
+use siseri_exchange::encoding::CsvEncoding;
 use siseri_exchange::records::{
-    Column, CsvRecords, FileCode, FileMessage, JsonRecords, LineCode, LineMessage, LineStatus,
-    ReportWriter,
+    CodeClass, Column, CsvRecords, FileCode, FileMessage, JsonRecords, Limits, LineCode,
+    LineMessage, LineStatus, ReportWriter,
 };
 use siseri_storage::LineRow;
 
@@ -164,7 +165,22 @@ impl Report {
         self.file_errors
             .iter()
             .filter_map(|e| FileCode::parse(&e.code))
-            .find(|c| *c != FileCode::ColonneIgnoree)
+            .find(|c| c.class() == CodeClass::FileRefusal)
+    }
+
+    /// How the CSV file was read: as Windows-1252 when the report says so (whether the
+    /// sender forced it or the registry chose it), otherwise as UTF-8 (which any other
+    /// reading that succeeded amounts to: the file was valid UTF-8, or ASCII).
+    pub fn csv_encoding(&self) -> CsvEncoding {
+        let windows_1252 = self
+            .file_errors
+            .iter()
+            .any(|e| e.code == FileCode::EncodageWindows1252.code());
+        if windows_1252 {
+            CsvEncoding::Windows1252
+        } else {
+            CsvEncoding::Auto
+        }
     }
 
     /// The report without its lines (what the transmission row keeps).
@@ -195,6 +211,9 @@ pub fn columns(format: TransmissionFormat) -> &'static [Column] {
 /// Writes the CSV report of a transmission: every record of the kept `file`, in the format's
 /// column order, with its outcome (`lines` holds the outcomes that are not a plain
 /// acceptance, by line). A refused file gets `REJETE` and its file-level code on every line.
+///
+/// The file is read again in the encoding it was first read in ([`Report::csv_encoding`]),
+/// so that the report repeats the values the registry read.
 pub fn write_csv<R: Read, W: Write>(
     format: TransmissionFormat,
     json: bool,
@@ -246,7 +265,9 @@ pub fn write_csv<R: Read, W: Write>(
         while let Ok(Some(r)) = records.next_record() {
             write(r.line(), r.raw())?;
         }
-    } else if let Ok(mut records) = CsvRecords::new(file, cols) {
+    } else if let Ok(mut records) =
+        CsvRecords::with_encoding(file, cols, Limits::default(), report.csv_encoding())
+    {
         while let Ok(Some(r)) = records.next_record() {
             write(r.line(), r.raw())?;
         }
@@ -254,8 +275,9 @@ pub fn write_csv<R: Read, W: Write>(
     writer.finish()
 }
 
-/// The lines of a refused file, as they were (fields by position, undecodable bytes
-/// replaced), each with the refusal.
+/// The lines of a refused file, as they were (fields by position, a field that is not UTF-8
+/// read as Windows-1252, whose undefined bytes come out as control characters), each with
+/// the refusal.
 fn write_refused<R: Read, W: Write>(
     writer: &mut ReportWriter<W>,
     json: bool,
@@ -275,7 +297,7 @@ fn write_refused<R: Read, W: Write>(
     while let Ok(true) = reader.read_byte_record(&mut record) {
         let fields: Vec<String> = record
             .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .map(|f| siseri_exchange::encoding::decode_any(f).into_owned())
             .collect();
         if fields.iter().all(|f| f.trim().is_empty()) {
             continue;

@@ -12,8 +12,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 use siseri_domain::codes::TransmissionFormat;
+use siseri_exchange::encoding::CsvEncoding;
 use siseri_exchange::formats::{Checked, operational, results, workers};
-use siseri_exchange::records::{CsvRecords, FileMessage, JsonRecords, ReadError, Record};
+use siseri_exchange::records::{CsvRecords, FileMessage, JsonRecords, Limits, ReadError, Record};
 use tokio::sync::mpsc;
 
 use crate::report::columns;
@@ -116,16 +117,17 @@ pub(crate) fn check(format: TransmissionFormat, record: &Record, today: NaiveDat
     }
 }
 
-/// Starts reading `path` on a blocking thread.
+/// Starts reading `path` on a blocking thread: a CSV file read as `csv` says, or a JSON
+/// body when `csv` is `None`.
 pub(crate) fn spawn(
     path: PathBuf,
     format: TransmissionFormat,
-    json: bool,
+    csv: Option<CsvEncoding>,
     today: NaiveDate,
 ) -> mpsc::Receiver<Message> {
     let (tx, rx) = mpsc::channel(2);
     tokio::task::spawn_blocking(move || {
-        let last = match read_all(&path, format, json, today, &tx) {
+        let last = match read_all(&path, format, csv, today, &tx) {
             Ok(end) => end,
             Err((ReadError::Refused(m), warnings)) => Message::Refused(m, warnings),
             Err((ReadError::Io(e), _)) => Message::Failed(e),
@@ -138,7 +140,7 @@ pub(crate) fn spawn(
 fn read_all(
     path: &PathBuf,
     format: TransmissionFormat,
-    json: bool,
+    csv: Option<CsvEncoding>,
     today: NaiveDate,
     tx: &mpsc::Sender<Message>,
 ) -> Result<Message, (ReadError, Vec<FileMessage>)> {
@@ -150,10 +152,12 @@ fn read_all(
         pending: Vec::new(),
     });
     let cols = columns(format);
-    let mut reader = if json {
-        Reader::Json(JsonRecords::new(Shared(&tee), cols))
-    } else {
-        Reader::Csv(CsvRecords::new(Shared(&tee), cols).map_err(|e| (e, Vec::new()))?)
+    let mut reader = match csv {
+        None => Reader::Json(JsonRecords::new(Shared(&tee), cols)),
+        Some(encoding) => Reader::Csv(
+            CsvRecords::with_encoding(Shared(&tee), cols, Limits::default(), encoding)
+                .map_err(|e| (e, Vec::new()))?,
+        ),
     };
     let mut lines = Vec::with_capacity(CHUNK);
     loop {

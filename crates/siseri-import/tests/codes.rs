@@ -795,14 +795,15 @@ async fn several_codes_in_column_then_code_order() {
 #[tokio::test]
 async fn file_codes() {
     let valid = WORKERS.line(&[]);
-    let mut latin1 = format!("{}\n", WORKERS.header()).into_bytes();
-    latin1.extend(
+    // Windows-1252 (é) with a byte that encoding leaves undefined (0x81).
+    let mut undefined = format!("{}\n", WORKERS.header()).into_bytes();
+    undefined.extend(
         WORKERS
-            .line(&[("NOM", "L\u{e9}roy")])
+            .line(&[("NOM", "L\u{e9}roy\u{81}")])
             .chars()
             .map(|c| c as u8),
     );
-    latin1.push(b'\n');
+    undefined.push(b'\n');
     // Without the NIR column (header and values).
     let no_nir = format!(
         "{}\n{}\n",
@@ -810,9 +811,9 @@ async fn file_codes() {
         valid.split_once(';').unwrap().1
     );
     let twice = format!("{};NOM\n{};Leroy\n", WORKERS.header(), valid);
-    let empty_name = format!("{};\n{};\n", WORKERS.header(), valid);
+    let empty_name = format!(";{}\n;{}\n", WORKERS.header(), valid);
     let refusals: Vec<(&str, Vec<u8>, bool, &str)> = vec![
-        ("Latin-1", latin1, false, "ENCODAGE_INVALIDE"),
+        ("undefined byte", undefined, false, "ENCODAGE_INVALIDE"),
         (
             "NIR column missing",
             no_nir.into_bytes(),
@@ -821,7 +822,7 @@ async fn file_codes() {
         ),
         ("NOM twice", twice.into_bytes(), false, "ENTETE_INVALIDE"),
         (
-            "trailing empty column name",
+            "leading empty column name",
             empty_name.into_bytes(),
             false,
             "ENTETE_INVALIDE",

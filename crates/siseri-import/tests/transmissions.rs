@@ -220,7 +220,7 @@ async fn corrected_csv_report_can_be_sent_back() {
         let header = rows[0].clone();
         let width = RESULTS.fields.len();
         assert_eq!(header.len(), width + 3);
-        assert_eq!(header[width..], ["STATUT", "CODE_ERREUR", "MESSAGE"]);
+        assert_eq!(header[width..], ["STATUT_LIGNE", "CODE_ERREUR", "MESSAGE"]);
         let col = |name: &str| header.iter().position(|h| h == name).unwrap();
         let (cle, valeur) = (col("CLE"), col("VALEUR"));
         let (statut, code, message) = (width, width + 1, width + 2);
@@ -390,7 +390,7 @@ async fn dry_run_stores_nothing_and_matches_the_real_send() {
 /// the refusal.
 #[tokio::test]
 async fn a_refused_file_stores_the_transmission_and_no_line() {
-    // More lines than one chunk, then one that is not UTF-8.
+    // More lines than one chunk, then one that is neither UTF-8 nor Windows-1252 (0x81).
     let lines: Vec<String> = (0..siseri_import::CHUNK_RECORDS as u32 + 100)
         .map(|i| {
             let (n, k) = nir(1000 + i);
@@ -400,7 +400,7 @@ async fn a_refused_file_stores_the_transmission_and_no_line() {
     let mut body = WORKERS.file(&lines).into_bytes();
     body.extend(
         WORKERS
-            .line(&[("NOM", "L\u{e9}roy")])
+            .line(&[("NOM", "L\u{e9}roy"), ("PRENOM", "\u{81}")])
             .chars()
             .map(|c| c as u8),
     );
@@ -462,6 +462,8 @@ async fn a_refused_file_stores_the_transmission_and_no_line() {
         let csv = String::from_utf8(csv).unwrap();
         let rows: Vec<&str> = csv.lines().skip(1).collect();
         assert_eq!(rows.len(), lines.len() + 1, "[{e}]");
+        // The refused line is repeated read as Windows-1252 as far as it goes.
+        assert!(rows[lines.len()].contains(";Léroy;\u{81};"), "[{e}]");
         assert!(
             rows.iter()
                 .all(|l| l.contains(";REJETE;ENCODAGE_INVALIDE;")),

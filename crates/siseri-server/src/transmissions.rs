@@ -15,7 +15,7 @@ use siseri_domain::{Nir, Role};
 use siseri_exchange::records::FileCode;
 use siseri_import::queue::{Decision, PendingView, QueueError};
 use siseri_import::report::{FileError, Report, ReportSender, Totals};
-use siseri_import::{ImportError, Progress, Request, SenderInfo};
+use siseri_import::{CsvEncoding, ImportError, Progress, Request, SenderInfo};
 use siseri_storage::{Store, StoreError, TransmissionFilter, TransmissionRow};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use utoipa::{IntoParams, ToSchema};
@@ -73,12 +73,19 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 
 /// What a sender gives with its file.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SendQuery {
     /// `travailleurs`, `resultats` or `dosimetrie-operationnelle`.
     format: String,
     /// Validate only, store nothing.
     #[serde(default)]
     dry_run: Option<String>,
+    /// How a CSV file's bytes are read: `utf-8` or `windows-1252` (any case). Without it,
+    /// UTF-8, or Windows-1252 (with the warning `ENCODAGE_WINDOWS_1252`) when the file is
+    /// not UTF-8. JSON bodies are UTF-8 only.
+    #[serde(default)]
+    #[param(value_type = Option<String>, pattern = "^([Uu][Tt][Ff]-8|[Ww][Ii][Nn][Dd][Oo][Ww][Ss]-1252)$")]
+    encodage: Option<String>,
 }
 
 /// The sender's facts for the import: its account and its access-policy person.
@@ -151,6 +158,12 @@ async fn send(
             ));
         }
     };
+    let encoding = match q.encodage.as_deref().map(str::trim) {
+        None | Some("") => CsvEncoding::Auto,
+        Some(e) => CsvEncoding::parse(e).ok_or_else(|| {
+            ApiError::BadRequest("encodage : utf-8 ou windows-1252 attendu".into())
+        })?,
+    };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -165,10 +178,16 @@ async fn send(
             "Content-Type : text/csv ou application/json attendu".into(),
         ));
     };
+    if json && encoding == CsvEncoding::Windows1252 {
+        return Err(ApiError::BadRequest(
+            "encodage : un corps JSON est toujours en UTF-8".into(),
+        ));
+    }
     let now = chrono::Utc::now();
     let request = Request {
         format,
         json,
+        encoding,
         dry_run,
         received_at: now,
         today: state.clock.today(),
@@ -398,8 +417,9 @@ pub(crate) async fn visible(
     }
 }
 
-/// The CSV report: the sender's records in the format's column order with `STATUT`,
-/// `CODE_ERREUR` and `MESSAGE`, ready to be corrected and sent again.
+/// The CSV report: the sender's records in the format's column order with `STATUT_LIGNE`,
+/// `CODE_ERREUR` and `MESSAGE`, ready to be corrected and sent again (cells a spreadsheet
+/// would run as formulas begin with `'`, taken off when the report is sent back).
 #[utoipa::path(
     get,
     path = "/api/v1/transmissions/{id}/rapport.csv",

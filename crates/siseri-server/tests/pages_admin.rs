@@ -191,6 +191,7 @@ async fn send_results(env: &Env, lines: &[String]) -> i64 {
     let request = siseri_import::Request {
         format: TransmissionFormat::Results,
         json: false,
+        encoding: Default::default(),
         dry_run: false,
         received_at: Utc::now(),
         today: Clock::System.today(),

@@ -396,6 +396,32 @@ async fn a_dry_run_shows_its_report_and_stores_nothing() {
     }
 }
 
+/// A Windows-1252 file (an INB operator's, "Bâtiment réacteur") sent through the form is
+/// read, and the report page explains the warning (exchange.md §1).
+#[tokio::test]
+async fn a_windows_1252_file_is_read_with_its_warning_explained() {
+    for env in envs().await {
+        // Windows-1252: â and é are the same bytes as in Latin-1, the rest is ASCII.
+        let file: Vec<u8> = operational_file()
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect();
+        assert!(std::str::from_utf8(&file).is_err());
+        let mut b = env.browser("centrale").await;
+        let (s, _, html) = b
+            .upload("dosimetrie-operationnelle", "verifier", file)
+            .await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("ENCODAGE_WINDOWS_1252"), "{html}");
+        assert!(html.contains("il a été lu en Windows-1252"), "{html}");
+        assert!(!html.contains("ENCODAGE_INVALIDE"), "{html}");
+        assert!(
+            html.contains("PERIODE_INVERSEE"),
+            "the lines are checked: {html}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn forged_forms_and_forbidden_formats_are_refused() {
     for env in envs().await {
@@ -509,10 +535,9 @@ async fn the_report_puts_rejected_lines_first_and_explains_codes() {
             .unwrap();
         assert_eq!(r.status(), 200);
         assert!(
-            r.text()
-                .await
-                .unwrap()
-                .contains("STATUT;CODE_ERREUR;MESSAGE")
+            r.text().await.unwrap().contains(
+                ";STATUT;VALEUR;SEUIL;CODE_METROLOGIE;STATUT_LIGNE;CODE_ERREUR;MESSAGE\r\n"
+            )
         );
 
         // Filters by status and by code.

@@ -323,6 +323,63 @@ async fn the_worker_sees_his_doses_chart_results_and_history_and_nothing_of_anot
     }
 }
 
+/// Cells a spreadsheet would run as formulas are neutralised in the CSV history (issue 12,
+/// item 8): a sender's REFERENCE may begin with `-`, a company's name with anything.
+#[tokio::test]
+async fn the_history_csv_neutralises_formulas() {
+    for db in every_engine().await {
+        let env = registry(db).await;
+        let store = &env.db.store;
+        let hostile = NewEstablishment {
+            siret: Siret::parse("55210055400013").unwrap(),
+            name: "Labo".into(),
+            inb: false,
+            company_name: "=HYPERLINK(\"http://evil.example/\";\"Labo\")".into(),
+        };
+        store.add_establishment(&hostile, &event()).await.unwrap();
+        let mut op = result(
+            "-2025/001",
+            NIR,
+            values(
+                Month::of(Clock::System.today()).plus(-4),
+                ResultStatus::Measured,
+                Some(10),
+            ),
+        );
+        if let WriteOp::AddResult { sender, .. } = &mut op {
+            *sender = Sender::Organisation(Siren::parse("552100554").unwrap());
+        }
+        let mut b = WriteBatch::new("test", Utc::now());
+        b.ops = vec![op];
+        store.commit(&b).await.unwrap();
+
+        let mut b = logged_in(&env, "camille").await;
+        let csv = b.get("/mes-doses/historique.csv").await;
+        assert_eq!(csv.status, 200);
+        let line = csv
+            .html
+            .lines()
+            .find(|l| l.contains("-2025/001"))
+            .unwrap_or_else(|| panic!("{}", csv.html));
+        assert!(line.starts_with("'-2025/001;"), "{line}");
+        assert!(
+            line.contains(
+                ";\"'=HYPERLINK(\"\"http://evil.example/\"\";\"\"Labo\"\") (SIREN 552100554)\";"
+            ),
+            "{line}"
+        );
+        // No cell begins with a formula character (none of these cells is quoted but the
+        // name, which starts with its quote then `'`).
+        for cell in csv.html.lines().flat_map(|l| l.split(';')) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{cell:?} in {}",
+                csv.html
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_worker_sees_who_read_his_record() {
     for db in every_engine().await {

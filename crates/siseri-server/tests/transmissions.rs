@@ -183,7 +183,8 @@ async fn a_csv_file_gives_its_report_kept_for_its_organisation() {
         let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
         assert_eq!(rows.len(), 4, "{csv}");
         assert!(
-            rows[0].ends_with(";STATUT;CODE_ERREUR;MESSAGE"),
+            rows[0]
+                .ends_with(";STATUT;VALEUR;SEUIL;CODE_METROLOGIE;STATUT_LIGNE;CODE_ERREUR;MESSAGE"),
             "{}",
             rows[0]
         );
@@ -204,6 +205,119 @@ async fn a_csv_file_gives_its_report_kept_for_its_organisation() {
         assert_eq!(again["totals"]["accepted"], 1);
         assert_eq!(again["totals"]["duplicates"], 2);
         assert_eq!(again["totals"]["rejected"], 0);
+    }
+}
+
+/// A Windows-1252 file is read with the warning; `?encodage=` forces one reading.
+#[tokio::test]
+async fn windows_1252_files_and_the_forced_encoding() {
+    for env in envs().await {
+        let file = format!("{HEADER}\r\n{}\r\n", line("W-1", "Lefèvre", "0,25"));
+        // è is 0xE8 in Windows-1252 as in Latin-1, and the rest is ASCII.
+        let cp1252: Vec<u8> = file
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect();
+        assert!(std::str::from_utf8(&cp1252).is_err());
+        let send = |query: &'static str, ctype: &'static str, body: Vec<u8>| {
+            let env = &env;
+            async move { env.send(&env.body, query, ctype, body).await }
+        };
+        let (status, forced) = send(
+            "format=resultats&dry_run=true&encodage=utf-8",
+            "text/csv",
+            cp1252.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{forced}");
+        assert_eq!(forced["file_errors"][0]["code"], "ENCODAGE_INVALIDE");
+        let (status, forced) = send(
+            "format=resultats&dry_run=true&encodage=Windows-1252",
+            "text/csv",
+            cp1252.clone(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{forced}");
+        assert_eq!(forced["file_errors"][0]["code"], "ENCODAGE_WINDOWS_1252");
+        for (query, ctype) in [
+            ("format=resultats&encodage=latin1", "text/csv"),
+            ("format=resultats&encodage=windows-1252", "application/json"),
+        ] {
+            let (status, answer) = send(query, ctype, b"[]".to_vec()).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {answer}");
+        }
+        assert_eq!(env.db.count_raw("transmissions").await, 0);
+
+        let (status, report) = send("format=resultats", "text/csv", cp1252).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(
+            report["file_errors"],
+            json!([{"code": "ENCODAGE_WINDOWS_1252", "message": report["file_errors"][0]["message"]}])
+        );
+        assert_eq!(report["totals"]["accepted"], 1, "{report}");
+        let worker = env
+            .db
+            .store
+            .worker(&siseri_domain::ids::Nir::parse("2951099126111").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(worker.nom, "Lefèvre");
+        // The CSV report is UTF-8 and repeats the name as read.
+        let id = report["transmission"].as_i64().unwrap();
+        let (_, csv) = env
+            .get(
+                &env.body,
+                &format!("/api/v1/transmissions/{id}/rapport.csv"),
+            )
+            .await;
+        assert!(csv.contains(";Lefèvre;Marie;"), "{csv}");
+        // Sent again in UTF-8: the same name, nothing new.
+        let (status, again) = send("format=resultats", "text/csv", file.into_bytes()).await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["file_errors"], json!([]));
+        assert_eq!(again["totals"]["duplicates"], 1, "{again}");
+    }
+}
+
+/// The CSV report neutralises cells a spreadsheet would run as formulas, and the report
+/// sent back as it is gives the values first sent.
+#[tokio::test]
+async fn the_csv_report_neutralises_formulas_and_reads_back() {
+    for env in envs().await {
+        let file = format!(
+            "{HEADER}\n{}\n{}\n",
+            line("-R-1", "Dupont", "0,25"),
+            line("R-2", "Dupont", "=1+1"),
+        );
+        let (status, report) = env
+            .send(&env.body, "format=resultats", "text/csv", file)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        assert_eq!(codes(&report, 3), ["VALEUR_FORMAT"]);
+        let id = report["transmission"].as_i64().unwrap();
+        let (_, csv) = env
+            .get(
+                &env.body,
+                &format!("/api/v1/transmissions/{id}/rapport.csv"),
+            )
+            .await;
+        let rows: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+        assert!(rows[1].starts_with("'-R-1;"), "{csv}");
+        assert!(rows[2].contains(";MESURE;'=1+1;"), "{csv}");
+        for cell in rows.iter().flat_map(|r| r.split(';')) {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t']),
+                "{cell:?} in {csv}"
+            );
+        }
+        let (status, again) = env
+            .send(&env.body, "format=resultats&dry_run=true", "text/csv", csv)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{again}");
+        assert_eq!(again["file_errors"], json!([]));
+        assert_eq!(again["totals"]["duplicates"], 1, "{again}");
+        assert_eq!(codes(&again, 3), ["VALEUR_FORMAT"], "{again}");
     }
 }
 
@@ -265,7 +379,8 @@ async fn refused_files_answer_their_status_with_the_report_and_store_no_line() {
                 [
                     format!("{HEADER}\n").into_bytes(),
                     line("L-1", "Dupont", "1").into_bytes(),
-                    b"\n\xe9\n".to_vec(),
+                    // Undefined in Windows-1252.
+                    b"\n\x81\n".to_vec(),
                 ]
                 .concat(),
                 StatusCode::UNPROCESSABLE_ENTITY,

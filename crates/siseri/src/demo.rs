@@ -111,6 +111,7 @@ async fn held_line(store: &dyn Store, clock: Clock) -> Result<(), CliError> {
     let request = siseri_import::Request {
         format: siseri_domain::codes::TransmissionFormat::Results,
         json: false,
+        encoding: Default::default(),
         dry_run: false,
         received_at: Utc::now(),
         today: clock.today(),

@@ -1,6 +1,6 @@
-//! `siseri import --as LOGIN --format F [--dry-run] [--report json|csv] FILE`: the same import
-//! as the API, with the same report, printed on standard output. Exit 0 when the file was
-//! read (whatever its lines' outcomes), 1 when it was refused as a whole.
+//! `siseri import --as LOGIN --format F [--dry-run] [--report json|csv] [--encodage E] FILE`:
+//! the same import as the API, with the same report, printed on standard output. Exit 0 when
+//! the file was read (whatever its lines' outcomes), 1 when it was refused as a whole.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, ValueEnum};
 use siseri_domain::Clock;
 use siseri_domain::codes::TransmissionFormat;
-use siseri_import::{ImportError, Progress, Request};
+use siseri_import::{CsvEncoding, ImportError, Progress, Request};
 use siseri_server::caller::Caller;
 use siseri_server::transmissions::{sender_info, write_csv_report};
 use siseri_storage::Store;
@@ -20,7 +20,7 @@ use crate::CliError;
 pub enum ReportForm {
     /// The JSON report of the API.
     Json,
-    /// The file with STATUT;CODE_ERREUR;MESSAGE appended.
+    /// The file with STATUT_LIGNE;CODE_ERREUR;MESSAGE appended.
     Csv,
 }
 
@@ -42,6 +42,10 @@ pub struct ImportArgs {
     /// Enregistrements JSON (tableau d'objets) plutôt que CSV (sinon : selon l'extension .json).
     #[arg(long)]
     pub json: bool,
+    /// Lecture du fichier CSV : utf-8 ou windows-1252 (sinon UTF-8, ou Windows-1252 quand le
+    /// fichier n'est pas en UTF-8).
+    #[arg(long)]
+    pub encodage: Option<String>,
     /// Le fichier.
     pub file: std::path::PathBuf,
 }
@@ -76,9 +80,21 @@ pub async fn run(store: &dyn Store, clock: Clock, args: &ImportArgs) -> Result<(
             .file
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let encoding = match args.encodage.as_deref() {
+        None => CsvEncoding::Auto,
+        Some(e) => CsvEncoding::parse(e).ok_or_else(|| {
+            CliError::Refused("--encodage : utf-8 ou windows-1252 attendu".into())
+        })?,
+    };
+    if json && encoding == CsvEncoding::Windows1252 {
+        return Err(CliError::Refused(
+            "--encodage : un fichier JSON est toujours en UTF-8".into(),
+        ));
+    }
     let request = Request {
         format,
         json,
+        encoding,
         dry_run: args.dry_run,
         received_at: chrono::Utc::now(),
         today: clock.today(),

@@ -247,6 +247,46 @@ fn import_prints_the_report_and_exits_by_the_file_outcome() {
     }
 }
 
+/// A Windows-1252 file is read with the warning; `--encodage` forces one reading.
+#[test]
+fn import_reads_windows_1252_and_takes_the_encoding() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    for db in rt.block_on(every_engine()) {
+        setup(&db);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("excel.csv");
+        let text = format!("{HEADER}\r\n{}\r\n", line("W-1", "Lefèvre", "0,25"));
+        // è is 0xE8 in Windows-1252 as in Latin-1; the rest is ASCII.
+        let bytes: Vec<u8> = text
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect();
+        std::fs::write(&file, bytes).unwrap();
+        let f = file.to_str().unwrap();
+        let import = |extra: &[&str]| {
+            let mut args = vec!["import", "--as", "labo", "--format", "resultats"];
+            args.extend_from_slice(extra);
+            args.push(f);
+            run(&db, &args)
+        };
+        let out = ok(&import(&["--dry-run", "--encodage", "utf-8"]), 1);
+        assert!(out.contains("ENCODAGE_INVALIDE"), "{out}");
+        ok(&import(&["--dry-run", "--encodage", "latin1"]), 1);
+        let out = ok(&import(&["--dry-run", "--encodage", "windows-1252"]), 0);
+        assert!(out.contains("ENCODAGE_WINDOWS_1252"), "{out}");
+        let csv = ok(&import(&["--report", "csv"]), 0);
+        assert!(csv.contains(";Lefèvre;Marie;"), "{csv}");
+        assert!(
+            csv.contains(";STATUT_LIGNE;CODE_ERREUR;MESSAGE\r\n"),
+            "{csv}"
+        );
+        let report = ok(&import(&["--dry-run"]), 0);
+        let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+        assert_eq!(report["file_errors"][0]["code"], "ENCODAGE_WINDOWS_1252");
+        assert_eq!(report["totals"]["duplicates"], 1, "the same name: {report}");
+    }
+}
+
 #[test]
 fn physicians_write_on_the_command_line() {
     let rt = tokio::runtime::Runtime::new().unwrap();

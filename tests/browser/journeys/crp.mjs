@@ -72,7 +72,7 @@ export default async function crp({ newPage, loginAs, checkPage }) {
 
   // The CSV report, with the session: the rejected line to correct.
   const csv = await page.evaluate(async (path) => (await fetch(path)).text(), `/api/v1/transmissions/${id}/rapport.csv`);
-  assert.match(csv, /STATUT;CODE_ERREUR;MESSAGE/);
+  assert.match(csv, /STATUT_LIGNE;CODE_ERREUR;MESSAGE/);
   assert.match(csv, /REJETE;PERIODE_INVERSEE;/);
 
   // Filtering on the rejected lines keeps that one only.

@@ -27,7 +27,7 @@ use siseri_domain::{Nir, Siret};
 
 use crate::records::{CodeClass, Column, LineCode, LineMessage, Record};
 use crate::values::{
-    ValueError, is_valid_name, parse_date, parse_datetime, parse_dose_msv,
+    NAME_MAX_CHARS, ValueError, is_valid_name, parse_date, parse_datetime, parse_dose_msv,
     parse_fraction_thousandths,
 };
 
@@ -202,11 +202,11 @@ impl<'r> Line<'r> {
         }
     }
 
-    /// NOM or PRENOM: 1–50 characters (`TEXTE_TROP_LONG` beyond), letters, spaces, hyphens,
+    /// NOM or PRENOM: 1–100 characters (`TEXTE_TROP_LONG` beyond), letters, spaces, hyphens,
     /// apostrophes (`format_code` otherwise). Kept as sent: normalisation is for comparing.
     fn person_name(&mut self, col: usize, format_code: LineCode) -> Option<String> {
         let v = self.required(col)?;
-        if !self.within(col, v, 50) {
+        if !self.within(col, v, NAME_MAX_CHARS) {
             return None;
         }
         if is_valid_name(v) {

@@ -437,9 +437,11 @@ mod tests {
 
     #[test]
     fn names() {
-        let long = "A".repeat(51);
+        // Up to 100 characters, the SISERI 2 template's limit (exchange.md §2).
+        let long = "A".repeat(101);
         assert_eq!(codes_of(&[(NOM, &long)]), ["TEXTE_TROP_LONG"]);
-        assert!(with(&[(NOM, &"A".repeat(50))]).value.is_some());
+        assert!(with(&[(NOM, &"A".repeat(100))]).value.is_some());
+        assert!(with(&[(PRENOM, &"É".repeat(100))]).value.is_some());
         assert_eq!(codes_of(&[(NOM, "Dup0nt")]), ["NOM_FORMAT"]);
         assert_eq!(codes_of(&[(PRENOM, "Marie!")]), ["PRENOM_FORMAT"]);
         assert_eq!(codes_of(&[(PRENOM, &long)]), ["TEXTE_TROP_LONG"]);

@@ -356,7 +356,14 @@ mod tests {
         );
         assert_eq!(codes_of(&[(NOM, "Mart1n")]), ["NOM_FORMAT"]);
         assert_eq!(codes_of(&[(PRENOM, "J.")]), ["PRENOM_FORMAT"]);
-        assert_eq!(codes_of(&[(NOM, &"é".repeat(51))]), ["TEXTE_TROP_LONG"]);
+        assert_eq!(codes_of(&[(NOM, &"é".repeat(101))]), ["TEXTE_TROP_LONG"]);
+        assert_eq!(codes_of(&[(PRENOM, &"é".repeat(101))]), ["TEXTE_TROP_LONG"]);
+        // 51 to 100 characters, which the SISERI 2 template allows (exchange.md §2).
+        assert!(
+            with(&[(NOM, &"É".repeat(100)), (PRENOM, &"a".repeat(100))])
+                .value
+                .is_some()
+        );
         assert_eq!(codes_of(&[(DATENAISSANCE, "3/5/1985")]), ["DATE_FORMAT"]);
         assert_eq!(codes_of(&[(SEXE, "H")]), ["SEXE_INVALIDE"]);
         assert_eq!(codes_of(&[(SIRET, "7328293200007A")]), ["SIRET_FORMAT"]);

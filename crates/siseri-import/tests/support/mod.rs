@@ -24,7 +24,7 @@ use siseri_domain::codes::{Classification, Nature, Sex, TransmissionFormat};
 use siseri_domain::journal::JournalEvent;
 use siseri_domain::worker::NewWorker;
 use siseri_domain::{NewAccount, Nir, Role, Siren, Siret};
-use siseri_import::{ImportError, Progress, Report, Request, SenderInfo};
+use siseri_import::{CsvEncoding, ImportError, Progress, Report, Request, SenderInfo};
 use siseri_storage::testing::{TestDb, every_engine, sample_terms};
 use siseri_storage::{NewEstablishment, Store, WriteBatch, WriteOp};
 
@@ -470,10 +470,25 @@ impl Registry {
         json: bool,
         dry_run: bool,
     ) -> Result<Report, ImportError> {
+        self.try_send_as(who, format, body, json, CsvEncoding::Auto, dry_run)
+            .await
+    }
+
+    /// Imports `body` as `who`, a CSV file read as `encoding` says.
+    pub async fn try_send_as(
+        &self,
+        who: &SenderInfo,
+        format: TransmissionFormat,
+        body: &[u8],
+        json: bool,
+        encoding: CsvEncoding,
+        dry_run: bool,
+    ) -> Result<Report, ImportError> {
         let path = self.write(body);
         let request = Request {
             format,
             json,
+            encoding,
             dry_run,
             received_at: Utc
                 .with_ymd_and_hms(2026, 6, 30, 10, 0, 0)

@@ -791,12 +791,15 @@ async fn my_doses(
 // ---------------------------------------------------------------------------------------
 // The CSV history
 
-/// A CSV field, quoted when it holds the separator, a quote or a line break.
+/// A CSV field, neutralised when a spreadsheet would run it as a formula (a sender's
+/// REFERENCE may begin with `-`, an organisation's name with anything), then quoted when it
+/// holds the separator, a quote or a line break.
 fn csv_field(s: &str) -> String {
+    let s = siseri_exchange::cells::neutralise(s);
     if s.contains([';', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
 
@@ -1177,6 +1180,18 @@ mod tests {
         assert_eq!(csv_field("a;b"), "\"a;b\"");
         assert_eq!(csv_field("dit \"x\""), "\"dit \"\"x\"\"\"");
         assert_eq!(csv_field("x\ny"), "\"x\ny\"");
+    }
+
+    #[test]
+    fn exports_neutralise_formulas() {
+        assert_eq!(csv_field("-2024/001"), "'-2024/001");
+        assert_eq!(csv_field("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\";\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\";\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("\rx"), "\"'\rx\"");
+        assert_eq!(csv_field("0,250"), "0,250");
     }
 
     #[test]

@@ -17,10 +17,10 @@ pub fn explanation(code: &str) -> Option<&'static str> {
         }
         "NIR_CLE" => "La clé du NIR (2 chiffres) ne correspond pas au NIR : vérifiez les deux.",
         "NOM_FORMAT" => {
-            "Le nom ne peut contenir que des lettres, espaces, traits d’union et apostrophes (50 au plus)."
+            "Le nom ne peut contenir que des lettres, espaces, traits d’union et apostrophes (100 au plus)."
         }
         "PRENOM_FORMAT" => {
-            "Le prénom ne peut contenir que des lettres, espaces, traits d’union et apostrophes (50 au plus)."
+            "Le prénom ne peut contenir que des lettres, espaces, traits d’union et apostrophes (100 au plus)."
         }
         "DATE_FORMAT" => {
             "La date doit être écrite JJ/MM/AAAA (ou JJ/MM/AAAA HH:MM) et exister au calendrier."
@@ -102,7 +102,7 @@ pub fn explanation(code: &str) -> Option<&'static str> {
             "Avertissement : les doses de ce travailleur classé B dépassent les niveaux de la catégorie B ; son classement est à revoir."
         }
         "ENCODAGE_INVALIDE" => {
-            "Le fichier n’est pas encodé en UTF-8 : enregistrez-le au format « CSV UTF-8 » puis renvoyez-le."
+            "Le fichier n’est ni en UTF-8 ni en Windows-1252, ou mélange les deux : enregistrez-le au format « CSV UTF-8 » puis renvoyez-le."
         }
         "ENTETE_INVALIDE" => {
             "La première ligne (l’en-tête) est incorrecte : une colonne obligatoire manque, est vide ou figure deux fois."
@@ -115,6 +115,9 @@ pub fn explanation(code: &str) -> Option<&'static str> {
         }
         "FICHIER_VIDE" => "Le fichier ne contient aucune ligne de données.",
         "COLONNE_IGNOREE" => "Avertissement : une colonne inconnue du format a été ignorée.",
+        "ENCODAGE_WINDOWS_1252" => {
+            "Avertissement : le fichier n’est pas en UTF-8 ; il a été lu en Windows-1252 (l’encodage des fichiers CSV d’Excel sous Windows). Vérifiez que les accents du rapport sont justes."
+        }
         _ => return None,
     };
     Some(text)

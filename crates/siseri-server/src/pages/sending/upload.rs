@@ -116,6 +116,8 @@ pub(super) async fn upload(
     let request = Request {
         format,
         json: sent.file.as_ref().is_some_and(|f| f.json),
+        // The page reads UTF-8, or Windows-1252 when the file is not UTF-8 (exchange.md §1).
+        encoding: Default::default(),
         dry_run: sent.dry_run,
         received_at: chrono::Utc::now(),
         today: state.clock.today(),
