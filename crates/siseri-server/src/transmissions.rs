@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::{Caller, person};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// The largest body `POST /api/v1/transmissions` reads (2 GiB).
@@ -133,7 +134,7 @@ fn import_error(e: ImportError) -> ApiError {
 async fn send(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<SendQuery>,
+    ApiQuery(q): ApiQuery<SendQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -343,7 +344,7 @@ pub(crate) fn summary(row: &TransmissionRow) -> Result<Report, ApiError> {
 async fn get_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Report>, ApiError> {
     if let Some(r) = running_for(&state, &caller)
         .into_iter()
@@ -385,7 +386,7 @@ pub(crate) async fn visible(
 async fn csv_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let row = visible(&state, &caller, id).await?;
     let path = write_csv_report(state.store.as_ref(), &row).await?;
@@ -472,7 +473,7 @@ pub async fn write_csv_report(
 async fn pending_list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<PendingQuery>,
+    ApiQuery(q): ApiQuery<PendingQuery>,
 ) -> Result<Json<Vec<PendingView>>, ApiError> {
     admin_only(&caller)?;
     let all = q.toutes.unwrap_or(false);
@@ -500,6 +501,7 @@ fn admin_only(caller: &Caller) -> Result<(), ApiError> {
 
 /// An administrator's decision on a held line.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// `rattacher` or `rejeter`.
     action: String,
@@ -532,8 +534,8 @@ pub struct Resolution {
 async fn pending_resolve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(r): Json<Resolution>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<Resolution>,
 ) -> Result<Json<siseri_import::report::ReportLine>, ApiError> {
     admin_only(&caller)?;
     let decision = match r.action.trim() {
