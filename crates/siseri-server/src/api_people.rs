@@ -512,7 +512,7 @@ pub struct Accreditation {
 }
 
 /// An administrator sets the natures an accredited body may send.
-#[utoipa::path(put, path = "/api/v1/admin/organismes/{login}/natures", tag = "administration", params(("login" = String, Path)),
+#[utoipa::path(put, path = "/api/v1/admin/organismes/{login}/natures", tag = "administration", params(("login" = String, Path, description = "Identifiant du compte", pattern = r"^[a-z0-9._@-]{3,64}$")),
     request_body = Accreditation, responses((status = 200, description = "Natures accréditées", body = NaturesSet), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn accredit(
     State(state): State<AppState>,
@@ -650,7 +650,7 @@ pub struct EnrolmentCode {
 
 /// An administrator issues the enrolment code that links an account to a federated
 /// identity at its first federated login (valid 7 days, once).
-#[utoipa::path(post, path = "/api/v1/admin/comptes/{login}/code-inscription", tag = "administration", params(("login" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/comptes/{login}/code-inscription", tag = "administration", params(("login" = String, Path, description = "Identifiant du compte", pattern = r"^[a-z0-9._@-]{3,64}$")),
     responses((status = 200, body = EnrolmentCode), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn enrolment_code(
     State(state): State<AppState>,

@@ -76,9 +76,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct SendQuery {
     /// `travailleurs`, `resultats` or `dosimetrie-operationnelle`.
+    #[param(pattern = r"^(travailleurs|resultats|dosimetrie-operationnelle)$")]
     format: String,
     /// Validate only, store nothing.
     #[serde(default)]
+    #[param(pattern = r"^(true|false|1|0)$")]
     dry_run: Option<String>,
 }
 
