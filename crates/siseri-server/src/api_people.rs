@@ -210,10 +210,12 @@ async fn revoke_token(
 #[serde(deny_unknown_fields)]
 pub struct DesignationRequest {
     /// `MDT` or `CRP`.
+    #[schema(pattern = r"^(MDT|CRP)$")]
     pub(crate) role: String,
     /// The designated account.
     pub(crate) login: String,
     /// The establishment.
+    #[schema(pattern = r"^[0-9]{14}$")]
     pub(crate) siret: String,
     pub(crate) date_debut: NaiveDate,
     pub(crate) date_fin: Option<NaiveDate>,
@@ -464,6 +466,7 @@ async fn designate_my_doctor(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminDoctorRequest {
+    #[schema(pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
     nir: String,
     login: String,
 }
@@ -557,10 +560,10 @@ pub struct AccountRequest {
     /// 3 to 64 of lower-case letters, digits, `.`, `_`, `-`, `@`.
     login: String,
     /// The role's code (`EMPLOYEUR`, `ORGANISME`, `EXPLOITANT_INB`, `MDT`…).
-    #[schema(value_type = String)]
+    #[schema(value_type = String, pattern = r"^[A-Z_]+$")]
     role: Role,
     /// The organisation (employers, bodies, INB operators).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{9}$")]
     siren: Option<siseri_domain::ids::Siren>,
     /// The establishments the account is limited to.
     #[serde(default)]
@@ -570,7 +573,7 @@ pub struct AccountRequest {
     #[schema(value_type = Option<String>)]
     rpps: Option<siseri_domain::ids::Rpps>,
     /// A worker account's NIR (13 characters).
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
     nir: Option<Nir>,
     /// The natures an accredited body may send.
     #[serde(default)]

@@ -133,12 +133,19 @@ fn code<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiE
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EntryBody {
+    #[schema(pattern = r"^(ESTIMATION_MDT|INTERNE_VIVO|INTERNE_VITRO)$")]
     nature: String,
+    #[schema(pattern = r"^(HP10|HP10_NEUTRON|HP007|HP3|HP007_EXTREMITE|E50|E)$")]
     grandeur: String,
+    #[schema(
+        pattern = r"^(OEIL_GAUCHE|OEIL_DROIT|MAIN_GAUCHE|MAIN_DROITE|POIGNET_GAUCHE|POIGNET_DROIT|PIED_GAUCHE|PIED_DROIT)?$"
+    )]
     position: Option<String>,
     date_debut: NaiveDate,
     date_fin: NaiveDate,
+    #[schema(pattern = r"^(MESURE|INF_SEUIL|ABSENCE|ANNULE)$")]
     statut: String,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     dose_usv: Option<i64>,
     justification: String,
 }
@@ -241,7 +248,9 @@ async fn add_result(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VersionBody {
+    #[schema(pattern = r"^(MESURE|INF_SEUIL|ABSENCE|ANNULE)$")]
     statut: String,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     dose_usv: Option<i64>,
     date_debut: Option<NaiveDate>,
     date_fin: Option<NaiveDate>,
@@ -387,6 +396,7 @@ async fn end_pregnancy(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
+    #[schema(pattern = r"^(EN_ANALYSE|CONFIRMEE|CORRIGEE|ANNULEE)$")]
     statut: String,
     texte: String,
 }

@@ -506,8 +506,10 @@ fn admin_only(caller: &Caller) -> Result<(), ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// `rattacher` or `rejeter`.
+    #[schema(pattern = r"^(rattacher|rejeter)$")]
     action: String,
     /// The worker to attach to (`rattacher`).
+    #[schema(pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
     nir: Option<String>,
     /// The reason (`rejeter`).
     motif: Option<String>,
