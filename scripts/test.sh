@@ -18,6 +18,10 @@
 # Python package aiosmtpd, installed here from PyPI when missing) and make test certificates
 # with the openssl command.
 #
+# Schemathesis: crates/siseri/tests/schemathesis.rs fuzzes the API against its OpenAPI
+# document with the Python package schemathesis (pinned, installed here from PyPI when
+# missing or of another version); without it that test fails, it never skips.
+#
 # Browser: the browser journeys (crates/siseri/tests/browser.rs, tests/browser) drive
 # Debian's Chromium (packages chromium and chromium-driver, installed here when missing)
 # with the npm packages playwright-core and axe-core from the committed lockfile (`npm ci`,
@@ -102,6 +106,16 @@ ensure_smtp_sink() {
   fi
 }
 
+SCHEMATHESIS_VERSION=4.32.5
+
+ensure_schemathesis() {
+  if ! python3 -m schemathesis.cli --version 2>/dev/null | grep -qF "version $SCHEMATHESIS_VERSION"; then
+    echo "test.sh: installing the API fuzzer (pip install schemathesis==$SCHEMATHESIS_VERSION)…"
+    python3 -m pip install --quiet "schemathesis==$SCHEMATHESIS_VERSION" ||
+      python3 -m pip install --quiet --break-system-packages "schemathesis==$SCHEMATHESIS_VERSION"
+  fi
+}
+
 ensure_browser() {
   if [ ! -x /usr/bin/chromium ]; then
     echo "test.sh: installing Chromium (Debian packages chromium, chromium-driver)…"
@@ -118,6 +132,7 @@ ensure_browser() {
 
 ensure_oidc_provider
 ensure_smtp_sink
+ensure_schemathesis
 ensure_browser
 
 if [ "${SISERI_SKIP_POSTGRES:-}" = 1 ]; then

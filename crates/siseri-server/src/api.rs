@@ -58,7 +58,7 @@ impl utoipa::Modify for Security {
 
 /// The API routes, plus `/api/v1/openapi.json` and `/healthz`.
 pub(crate) fn routes() -> Router<AppState> {
-    let (router, doc) = api_router().split_for_parts();
+    let (router, doc) = router_and_document();
     let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     router.route(
         "/api/v1/openapi.json",
@@ -84,9 +84,17 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(crate::api_physicians::router())
 }
 
+/// The routes and their document, completed with the answers every operation of a kind
+/// can give (`api_doc`).
+fn router_and_document() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut doc) = api_router().split_for_parts();
+    crate::api_doc::complete(&mut doc);
+    (router, doc)
+}
+
 /// The OpenAPI document, as served at `/api/v1/openapi.json`.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    router_and_document().1
 }
 
 /// The service's state.

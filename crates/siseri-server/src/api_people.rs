@@ -3,7 +3,7 @@
 //! account creation by administrators. Every write is journaled with the write.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use siseri_domain::access::{WriteAction, can_write};
@@ -18,6 +18,7 @@ use utoipa_axum::routes;
 
 use crate::auth;
 use crate::caller::{Caller, person};
+use crate::extract::{ApiJson, ApiPath};
 use crate::{ApiError, AppState};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -48,10 +49,36 @@ fn require(caller: &Caller, roles: &[Role]) -> Result<(), ApiError> {
     }
 }
 
+/// A revocation, done.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Revoked {
+    /// Always true.
+    revoque: bool,
+}
+
+/// What a write created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Identifier {
+    id: i64,
+}
+
+/// An account created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountCreated {
+    id: i64,
+    login: String,
+}
+
+/// The natures an accredited body may now send.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NaturesSet {
+    natures: Vec<String>,
+}
+
 /// The answer to a revocation: done, or nothing live to revoke (404, as for an unknown id).
-fn revocation(revoked: bool) -> Result<Json<serde_json::Value>, ApiError> {
+fn revocation(revoked: bool) -> Result<Json<Revoked>, ApiError> {
     if revoked {
-        Ok(Json(serde_json::json!({ "revoque": true })))
+        Ok(Json(Revoked { revoque: true }))
     } else {
         Err(ApiError::NotFound)
     }
@@ -70,7 +97,7 @@ pub struct Me {
 }
 
 /// The authenticated account.
-#[utoipa::path(get, path = "/api/v1/moi", tag = "comptes", responses((status = 200, body = Me)), security(("jeton" = [])))]
+#[utoipa::path(get, path = "/api/v1/moi", tag = "comptes", responses((status = 200, description = "Le compte", body = Me)), security(("jeton" = [])))]
 async fn me(caller: Caller) -> Json<Me> {
     let role = caller.account.spec.role;
     Json(Me {
@@ -90,7 +117,7 @@ pub struct TokenView {
 }
 
 /// My API tokens.
-#[utoipa::path(get, path = "/api/v1/moi/jetons", tag = "comptes", responses((status = 200, body = [TokenView])), security(("jeton" = [])))]
+#[utoipa::path(get, path = "/api/v1/moi/jetons", tag = "comptes", responses((status = 200, description = "Mes jetons", body = [TokenView])), security(("jeton" = [])))]
 async fn my_tokens(
     State(state): State<AppState>,
     caller: Caller,
@@ -110,6 +137,7 @@ async fn my_tokens(
 
 /// A token request.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// Validity in days, 1 … 90 (default 90).
     jours: Option<i64>,
@@ -126,11 +154,11 @@ pub struct CreatedToken {
 /// Creates an API token. Only from a session (which, for the roles that need one, has
 /// passed the second factor): a token cannot mint tokens.
 #[utoipa::path(post, path = "/api/v1/moi/jetons", tag = "comptes", request_body = NewToken,
-    responses((status = 200, body = CreatedToken), (status = 403, body = crate::error::ErrorBody)), security(("session" = [])))]
+    responses((status = 200, description = "Le jeton, montré une seule fois", body = CreatedToken), (status = 403, description = "SESSION_REQUISE : un jeton ne crée pas de jeton", body = crate::error::ErrorBody)), security(("session" = [])))]
 async fn create_token(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<NewToken>,
+    ApiJson(body): ApiJson<NewToken>,
 ) -> Result<Json<CreatedToken>, ApiError> {
     if caller.session.is_none() {
         return Err(ApiError::Forbidden(
@@ -160,12 +188,12 @@ async fn create_token(
 
 /// Revokes one of my tokens (takes effect on the next request).
 #[utoipa::path(delete, path = "/api/v1/moi/jetons/{id}", tag = "comptes", params(("id" = i64, Path)),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Révoqué", body = Revoked), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn revoke_token(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Revoked>, ApiError> {
     let now = Utc::now();
     let mut event = caller.event(now, "ECRITURE", "JETON_API");
     event.detail = Some(format!("révocation du jeton {id}"));
@@ -179,12 +207,15 @@ async fn revoke_token(
 
 /// A designation of an MDT or a CRP on an establishment.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DesignationRequest {
     /// `MDT` or `CRP`.
+    #[schema(pattern = r"^(MDT|CRP)$")]
     pub(crate) role: String,
     /// The designated account.
     pub(crate) login: String,
     /// The establishment.
+    #[schema(pattern = r"^[0-9]{14}$")]
     pub(crate) siret: String,
     pub(crate) date_debut: NaiveDate,
     pub(crate) date_fin: Option<NaiveDate>,
@@ -192,12 +223,12 @@ pub struct DesignationRequest {
 
 /// An employer (not a correspondent) designates an MDT or a CRP on one of its establishments.
 #[utoipa::path(post, path = "/api/v1/designations", tag = "comptes", request_body = DesignationRequest,
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Désignation enregistrée", body = Identifier), (status = 403, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 pub(crate) async fn designate(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<DesignationRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<DesignationRequest>,
+) -> Result<Json<Identifier>, ApiError> {
     let store = state.store.as_ref();
     let role =
         DesignationRole::parse(&body.role).ok_or_else(|| bad("role : MDT ou CRP attendu"))?;
@@ -245,11 +276,12 @@ pub(crate) async fn designate(
         date_fin: body.date_fin,
     };
     let created = store.add_designation(&d, &event).await?;
-    Ok(Json(serde_json::json!({ "id": created.id })))
+    Ok(Json(Identifier { id: created.id }))
 }
 
 /// A correspondent to create.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CorrespondentRequest {
     /// The new account's login.
     login: String,
@@ -265,12 +297,12 @@ pub struct CorrespondentRequest {
 /// An employer (not a correspondent) appoints a correspondent, who may declare workers
 /// on its establishments but neither designate nor see any dose.
 #[utoipa::path(post, path = "/api/v1/correspondants", tag = "comptes", request_body = CorrespondentRequest,
-    responses((status = 200), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Correspondant créé", body = AccountCreated), (status = 409, body = crate::error::ErrorBody), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn add_correspondent(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<CorrespondentRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<CorrespondentRequest>,
+) -> Result<Json<AccountCreated>, ApiError> {
     require(&caller, &[Role::Employeur])?;
     let employer = &caller.account.spec;
     if employer.correspondent {
@@ -314,13 +346,15 @@ async fn add_correspondent(
         .store
         .add_account(&account, hash.as_deref(), &event)
         .await?;
-    Ok(Json(
-        serde_json::json!({ "id": created.id, "login": created.spec.login }),
-    ))
+    Ok(Json(AccountCreated {
+        id: created.id,
+        login: created.spec.login,
+    }))
 }
 
 /// A delegation to a health professional.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DelegationRequest {
     /// The health professional's account (`PROFESSIONNEL_SANTE`).
     login: String,
@@ -330,12 +364,12 @@ pub struct DelegationRequest {
 
 /// An MDT delegates, under his responsibility, to a health professional.
 #[utoipa::path(post, path = "/api/v1/delegations", tag = "comptes", request_body = DelegationRequest,
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Délégation enregistrée", body = Identifier), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 pub(crate) async fn delegate(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<DelegationRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<DelegationRequest>,
+) -> Result<Json<Identifier>, ApiError> {
     require(&caller, &[Role::Mdt])?;
     let store = state.store.as_ref();
     match store.account(body.login.trim()).await? {
@@ -355,17 +389,17 @@ pub(crate) async fn delegate(
     let id = store
         .add_delegation(caller.login(), body.login.trim(), body.ecriture, &event)
         .await?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(Identifier { id }))
 }
 
 /// The MDT revokes one of his delegations (takes effect on the next request).
 #[utoipa::path(post, path = "/api/v1/delegations/{id}/revocation", tag = "comptes", params(("id" = i64, Path)),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Révoqué", body = Revoked), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 pub(crate) async fn revoke_delegation(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Revoked>, ApiError> {
     require(&caller, &[Role::Mdt, Role::Admin])?;
     let store = state.store.as_ref();
     let own = store
@@ -384,6 +418,7 @@ pub(crate) async fn revoke_delegation(
 
 /// A designated doctor.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DoctorRequest {
     /// The doctor's account (`MEDECIN_DESIGNE`).
     login: String,
@@ -394,7 +429,7 @@ pub(crate) async fn grant(
     caller: &Caller,
     nir: &Nir,
     login: &str,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<Identifier>, ApiError> {
     let store = state.store.as_ref();
     match store.account(login).await? {
         Some(a) if a.spec.role == Role::MedecinDesigne => {}
@@ -406,17 +441,17 @@ pub(crate) async fn grant(
         event.worker_ids = vec![w.id];
     }
     let id = store.add_grant(nir, login, &event).await?;
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(Identifier { id }))
 }
 
 /// A worker designates the doctor who may read his whole record.
 #[utoipa::path(post, path = "/api/v1/moi/medecin-designe", tag = "comptes", request_body = DoctorRequest,
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Médecin désigné", body = Identifier), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn designate_my_doctor(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<DoctorRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<DoctorRequest>,
+) -> Result<Json<Identifier>, ApiError> {
     require(&caller, &[Role::Travailleur])?;
     let nir = caller
         .account
@@ -429,19 +464,21 @@ async fn designate_my_doctor(
 
 /// A doctor designated for a worker's heirs, by an administrator.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AdminDoctorRequest {
+    #[schema(pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
     nir: String,
     login: String,
 }
 
 /// An administrator designates a doctor for a worker (heirs' request).
 #[utoipa::path(post, path = "/api/v1/admin/medecins-designes", tag = "administration", request_body = AdminDoctorRequest,
-    responses((status = 200), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Médecin désigné", body = Identifier), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn designate_doctor(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<AdminDoctorRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<AdminDoctorRequest>,
+) -> Result<Json<Identifier>, ApiError> {
     require(&caller, &[Role::Admin])?;
     let nir = Nir::parse(body.nir.trim()).map_err(|e| bad(e.to_string()))?;
     grant(&state, &caller, &nir, body.login.trim()).await
@@ -449,12 +486,12 @@ async fn designate_doctor(
 
 /// Revokes a designated doctor: the worker for his own, an administrator for any.
 #[utoipa::path(post, path = "/api/v1/medecins-designes/{id}/revocation", tag = "comptes", params(("id" = i64, Path)),
-    responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Révoqué", body = Revoked), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 pub(crate) async fn revoke_doctor(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Revoked>, ApiError> {
     let store = state.store.as_ref();
     let allowed = match (caller.account.spec.role, &caller.account.spec.nir) {
         (Role::Admin, _) => true,
@@ -472,19 +509,20 @@ pub(crate) async fn revoke_doctor(
 
 /// The natures a body is accredited for.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Accreditation {
     natures: Vec<String>,
 }
 
 /// An administrator sets the natures an accredited body may send.
-#[utoipa::path(put, path = "/api/v1/admin/organismes/{login}/natures", tag = "administration", params(("login" = String, Path)),
-    request_body = Accreditation, responses((status = 200), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+#[utoipa::path(put, path = "/api/v1/admin/organismes/{login}/natures", tag = "administration", params(("login" = String, Path, description = "Identifiant du compte", pattern = r"^[a-z0-9._@-]{3,64}$")),
+    request_body = Accreditation, responses((status = 200, description = "Natures accréditées", body = NaturesSet), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn accredit(
     State(state): State<AppState>,
     caller: Caller,
-    Path(login): Path<String>,
-    Json(body): Json<Accreditation>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(login): ApiPath<String>,
+    ApiJson(body): ApiJson<Accreditation>,
+) -> Result<Json<NaturesSet>, ApiError> {
     require(&caller, &[Role::Admin])?;
     let natures = body
         .natures
@@ -509,30 +547,73 @@ async fn accredit(
             .join(",")
     ));
     state.store.set_natures(&login, &natures, &event).await?;
-    Ok(Json(serde_json::json!({ "natures": natures })))
+    Ok(Json(NaturesSet {
+        natures: natures.iter().map(|n| n.code().to_owned()).collect(),
+    }))
 }
 
-/// A new account, with an optional initial password.
+/// A new account, with an optional initial password. The fields of `NewAccount`, spelt
+/// out rather than flattened: serde cannot refuse unknown fields beside a flattened one.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AccountRequest {
-    #[serde(flatten)]
-    #[schema(value_type = Object)]
-    account: NewAccount,
+    /// 3 to 64 of lower-case letters, digits, `.`, `_`, `-`, `@`.
+    login: String,
+    /// The role's code (`EMPLOYEUR`, `ORGANISME`, `EXPLOITANT_INB`, `MDT`…).
+    #[schema(value_type = String, pattern = r"^[A-Z_]+$")]
+    role: Role,
+    /// The organisation (employers, bodies, INB operators).
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{9}$")]
+    siren: Option<siseri_domain::ids::Siren>,
+    /// The establishments the account is limited to.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    sirets: Vec<Siret>,
+    /// Health professional number.
+    #[schema(value_type = Option<String>)]
+    rpps: Option<siseri_domain::ids::Rpps>,
+    /// A worker account's NIR (13 characters).
+    #[schema(value_type = Option<String>, pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
+    nir: Option<Nir>,
+    /// The natures an accredited body may send.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    natures: Vec<Nature>,
+    /// Where notifications go.
+    email: Option<String>,
+    /// An employer's correspondent.
+    #[serde(default)]
+    correspondent: bool,
+    /// An initial password.
     password: Option<String>,
+}
+
+impl AccountRequest {
+    fn into_parts(self) -> (NewAccount, Option<String>) {
+        let mut a = NewAccount::new(&self.login, self.role);
+        a.siren = self.siren;
+        a.sirets = self.sirets;
+        a.rpps = self.rpps;
+        a.nir = self.nir;
+        a.natures = self.natures;
+        a.email = self.email;
+        a.correspondent = self.correspondent;
+        (a, self.password)
+    }
 }
 
 /// An administrator creates an account (bodies, INB operators, inspectors…).
 #[utoipa::path(post, path = "/api/v1/admin/comptes", tag = "administration", request_body = AccountRequest,
-    responses((status = 200), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("jeton" = [])))]
+    responses((status = 200, description = "Compte créé", body = AccountCreated), (status = 400, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn create_account(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<AccountRequest>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiJson(body): ApiJson<AccountRequest>,
+) -> Result<Json<AccountCreated>, ApiError> {
     require(&caller, &[Role::Admin])?;
-    let account = body.account;
+    let (account, password) = body.into_parts();
     account.validate().map_err(|e| bad(e.to_string()))?;
-    let hash = initial_password(&account, body.password).await?;
+    let hash = initial_password(&account, password).await?;
     let mut event = caller.event(Utc::now(), "ECRITURE", "COMPTE");
     event.detail = Some(format!(
         "création du compte {} ({})",
@@ -542,9 +623,10 @@ async fn create_account(
         .store
         .add_account(&account, hash.as_deref(), &event)
         .await?;
-    Ok(Json(
-        serde_json::json!({ "id": created.id, "login": created.spec.login }),
-    ))
+    Ok(Json(AccountCreated {
+        id: created.id,
+        login: created.spec.login,
+    }))
 }
 
 /// Checks and hashes an account's initial password, if one is given.
@@ -571,12 +653,12 @@ pub struct EnrolmentCode {
 
 /// An administrator issues the enrolment code that links an account to a federated
 /// identity at its first federated login (valid 7 days, once).
-#[utoipa::path(post, path = "/api/v1/admin/comptes/{login}/code-inscription", tag = "administration", params(("login" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/comptes/{login}/code-inscription", tag = "administration", params(("login" = String, Path, description = "Identifiant du compte", pattern = r"^[a-z0-9._@-]{3,64}$")),
     responses((status = 200, body = EnrolmentCode), (status = 404, body = crate::error::ErrorBody)), security(("jeton" = [])))]
 async fn enrolment_code(
     State(state): State<AppState>,
     caller: Caller,
-    Path(login): Path<String>,
+    ApiPath(login): ApiPath<String>,
 ) -> Result<Json<EnrolmentCode>, ApiError> {
     require(&caller, &[Role::Admin])?;
     let (code, expires) = issue_enrolment(&state, &caller, &login).await?;

@@ -3,10 +3,9 @@
 //! (`siseri_import::physician`, shared with the command line).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use siseri_domain::codes::{Nature, Position, Quantity, ResultStatus};
 use siseri_domain::ids::Nir;
 use siseri_domain::result::ResultValues;
@@ -16,6 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::Caller;
+use crate::extract::{ApiJson, ApiPath};
 use crate::transmissions::sender_info;
 use crate::{ApiError, AppState};
 
@@ -84,7 +84,7 @@ async fn inbox(
     tag = "comptes",
     params(("id" = i64, Path, description = "Identifiant du message")),
     responses(
-        (status = 200, description = "Lu", body = Object),
+        (status = 200, description = "Lu", body = InboxRead),
         (status = 404, description = "Inconnu", body = crate::error::ErrorBody)
     ),
     security(("jeton" = []))
@@ -92,15 +92,15 @@ async fn inbox(
 async fn inbox_read(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<InboxRead>, ApiError> {
     if state
         .store
         .outbox()
         .mark_inbox_read(caller.account.id, id, chrono::Utc::now())
         .await?
     {
-        Ok(Json(json!({"id": id, "lu": true})))
+        Ok(Json(InboxRead { id, lu: true }))
     } else {
         Err(ApiError::NotFound)
     }
@@ -131,15 +131,53 @@ fn code<T>(field: &str, v: &str, parse: fn(&str) -> Option<T>) -> Result<T, ApiE
 
 /// A result entered by a physician.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct EntryBody {
+    #[schema(pattern = r"^(ESTIMATION_MDT|INTERNE_VIVO|INTERNE_VITRO)$")]
     nature: String,
+    #[schema(pattern = r"^(HP10|HP10_NEUTRON|HP007|HP3|HP007_EXTREMITE|E50|E)$")]
     grandeur: String,
+    #[schema(
+        pattern = r"^(OEIL_GAUCHE|OEIL_DROIT|MAIN_GAUCHE|MAIN_DROITE|POIGNET_GAUCHE|POIGNET_DROIT|PIED_GAUCHE|PIED_DROIT)?$"
+    )]
     position: Option<String>,
     date_debut: NaiveDate,
     date_fin: NaiveDate,
+    #[schema(pattern = r"^(MESURE|INF_SEUIL|ABSENCE|ANNULE)$")]
     statut: String,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     dose_usv: Option<i64>,
     justification: String,
+}
+
+/// A message marked as read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InboxRead {
+    id: i64,
+    lu: bool,
+}
+
+/// A result's new version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionCreated {
+    /// The result.
+    id: i64,
+    /// Its new version number.
+    version: u32,
+}
+
+/// A pregnancy's end, recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PregnancyEnded {
+    id: i64,
+    date_fin: NaiveDate,
+}
+
+/// An alert's new status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StepDone {
+    id: i64,
+    statut: String,
 }
 
 /// What a write created.
@@ -155,11 +193,12 @@ pub struct Created {
     post,
     path = "/api/v1/travailleurs/{nir}/resultats",
     tag = "médecins",
-    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé")),
+    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé (exchange.md §2)", pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")),
     request_body = EntryBody,
     responses(
         (status = 200, description = "Résultat enregistré", body = Created),
         (status = 400, description = "Valeur invalide", body = crate::error::ErrorBody),
+        (status = 403, description = "ROLE_NON_AUTORISE", body = crate::error::ErrorBody),
         (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody),
         (status = 422, description = "Aucun rattachement à la date de fin", body = crate::error::ErrorBody)
     ),
@@ -168,8 +207,8 @@ pub struct Created {
 async fn add_result(
     State(state): State<AppState>,
     caller: Caller,
-    Path(n): Path<String>,
-    Json(b): Json<EntryBody>,
+    ApiPath(n): ApiPath<String>,
+    ApiJson(b): ApiJson<EntryBody>,
 ) -> Result<Json<Created>, ApiError> {
     let nir = nir(&n)?;
     let entry = NewEntry {
@@ -207,8 +246,11 @@ async fn add_result(
 
 /// A new version of a result.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct VersionBody {
+    #[schema(pattern = r"^(MESURE|INF_SEUIL|ABSENCE|ANNULE)$")]
     statut: String,
+    #[schema(minimum = 0, maximum = 100_000_000)]
     dose_usv: Option<i64>,
     date_debut: Option<NaiveDate>,
     date_fin: Option<NaiveDate>,
@@ -223,18 +265,21 @@ pub struct VersionBody {
     params(("id" = i64, Path, description = "Identifiant du résultat")),
     request_body = VersionBody,
     responses(
-        (status = 200, description = "Version enregistrée", body = Object),
+        (status = 200, description = "Version enregistrée", body = VersionCreated),
         (status = 400, description = "Valeur invalide", body = crate::error::ErrorBody),
-        (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody)
+        (status = 403, description = "ROLE_NON_AUTORISE", body = crate::error::ErrorBody),
+        (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody),
+        (status = 409, description = "CONFLIT", body = crate::error::ErrorBody),
+        (status = 422, description = "Non applicable à ce résultat", body = crate::error::ErrorBody)
     ),
     security(("jeton" = []))
 )]
 async fn add_version(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(b): Json<VersionBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<VersionBody>,
+) -> Result<Json<VersionCreated>, ApiError> {
     let v = NewVersion {
         statut: code("statut", &b.statut, ResultStatus::parse)?,
         dose_usv: b.dose_usv,
@@ -248,11 +293,12 @@ async fn add_version(
             .await
             .map_err(write_error)?;
     crate::notifications::sweep_now(state.store.as_ref()).await;
-    Ok(Json(json!({"id": id, "version": version})))
+    Ok(Json(VersionCreated { id, version }))
 }
 
 /// A pregnancy's declaration.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PregnancyBody {
     date_declaration: NaiveDate,
     justification: String,
@@ -263,10 +309,11 @@ pub struct PregnancyBody {
     post,
     path = "/api/v1/travailleurs/{nir}/grossesses",
     tag = "médecins",
-    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé")),
+    params(("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé (exchange.md §2)", pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")),
     request_body = PregnancyBody,
     responses(
         (status = 200, description = "Grossesse déclarée", body = Created),
+        (status = 403, description = "ROLE_NON_AUTORISE", body = crate::error::ErrorBody),
         (status = 404, description = "Inconnu ou non accessible", body = crate::error::ErrorBody),
         (status = 422, description = "Travailleur qui n'est pas de sexe F", body = crate::error::ErrorBody)
     ),
@@ -275,8 +322,8 @@ pub struct PregnancyBody {
 async fn declare_pregnancy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(n): Path<String>,
-    Json(b): Json<PregnancyBody>,
+    ApiPath(n): ApiPath<String>,
+    ApiJson(b): ApiJson<PregnancyBody>,
 ) -> Result<Json<Created>, ApiError> {
     let nir = nir(&n)?;
     let sender = sender_info(state.store.as_ref(), &caller).await?;
@@ -299,6 +346,7 @@ async fn declare_pregnancy(
 
 /// A pregnancy's end.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct PregnancyEndBody {
     date_fin: NaiveDate,
     justification: String,
@@ -312,18 +360,20 @@ pub struct PregnancyEndBody {
     params(("id" = i64, Path, description = "Identifiant de la grossesse")),
     request_body = PregnancyEndBody,
     responses(
-        (status = 200, description = "Fin enregistrée", body = Object),
+        (status = 200, description = "Fin enregistrée", body = PregnancyEnded),
+        (status = 403, description = "ROLE_NON_AUTORISE : réservé aux médecins", body = crate::error::ErrorBody),
         (status = 404, description = "Inconnue ou non accessible", body = crate::error::ErrorBody),
-        (status = 409, description = "Déjà terminée", body = crate::error::ErrorBody)
+        (status = 409, description = "Déjà terminée", body = crate::error::ErrorBody),
+        (status = 422, description = "Non applicable à cette grossesse", body = crate::error::ErrorBody)
     ),
     security(("jeton" = []))
 )]
 async fn end_pregnancy(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(b): Json<PregnancyEndBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<PregnancyEndBody>,
+) -> Result<Json<PregnancyEnded>, ApiError> {
     let sender = sender_info(state.store.as_ref(), &caller).await?;
     physician::end_pregnancy(
         state.store.as_ref(),
@@ -336,12 +386,17 @@ async fn end_pregnancy(
     .await
     .map_err(write_error)?;
     crate::notifications::sweep_now(state.store.as_ref()).await;
-    Ok(Json(json!({"id": id, "date_fin": b.date_fin})))
+    Ok(Json(PregnancyEnded {
+        id,
+        date_fin: b.date_fin,
+    }))
 }
 
 /// A step of an alert.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StepBody {
+    #[schema(pattern = r"^(EN_ANALYSE|CONFIRMEE|CORRIGEE|ANNULEE)$")]
     statut: String,
     texte: String,
 }
@@ -354,7 +409,8 @@ pub struct StepBody {
     params(("id" = i64, Path, description = "Identifiant de l'alerte")),
     request_body = StepBody,
     responses(
-        (status = 200, description = "Nouveau statut", body = Object),
+        (status = 200, description = "Nouveau statut", body = StepDone),
+        (status = 403, description = "ROLE_NON_AUTORISE : rôle sans étape d'alerte", body = crate::error::ErrorBody),
         (status = 404, description = "Inconnue ou non accessible", body = crate::error::ErrorBody),
         (status = 409, description = "TRANSITION_INVALIDE", body = crate::error::ErrorBody)
     ),
@@ -363,9 +419,9 @@ pub struct StepBody {
 async fn alert_step(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(b): Json<StepBody>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(b): ApiJson<StepBody>,
+) -> Result<Json<StepDone>, ApiError> {
     let sender = sender_info(state.store.as_ref(), &caller).await?;
     let status = physician::alert_step(
         state.store.as_ref(),
@@ -377,5 +433,5 @@ async fn alert_step(
     )
     .await
     .map_err(write_error)?;
-    Ok(Json(json!({"id": id, "statut": status})))
+    Ok(Json(StepDone { id, statut: status }))
 }

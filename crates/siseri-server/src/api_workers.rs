@@ -2,7 +2,7 @@
 //! and a worker's view of who read his record.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use siseri_domain::Role;
@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::Caller;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::records::{Refusal, WorkerRecord, read_worker_at};
 use crate::{ApiError, AppState};
 
@@ -29,8 +30,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     path = "/api/v1/travailleurs/{nir}",
     tag = "travailleurs",
     params(
-        ("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé"),
-        ("au" = Option<String>, Query, description = "Mois des totaux, AAAA-MM (par défaut le mois courant)"),
+        ("nir" = String, Path, description = "NIR ou NIA, 13 caractères, sans clé (exchange.md §2)", pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$"),
+        ("au" = Option<String>, Query, description = "Mois des totaux, AAAA-MM (par défaut le mois courant)", pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
         ("X-Mission" = Option<String>, Header, description = "Référence de mission (agents de contrôle)")
     ),
     responses(
@@ -45,8 +46,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 async fn worker_record(
     State(state): State<AppState>,
     caller: Caller,
-    Path(nir): Path<String>,
-    Query(q): Query<AtMonth>,
+    ApiPath(nir): ApiPath<String>,
+    ApiQuery(q): ApiQuery<AtMonth>,
 ) -> Result<Json<WorkerRecord>, ApiError> {
     let nir = Nir::parse(nir.trim()).map_err(|_| {
         ApiError::BadRequest("nir : 13 caractères attendus (NIR ou NIA sans clé)".into())

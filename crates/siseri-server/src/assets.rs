@@ -2,12 +2,12 @@
 //! vendored by `scripts/vendor-dsfr.sh`.
 
 use axum::Router;
-use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rust_embed::RustEmbed;
 
 use crate::AppState;
+use crate::extract::PagePath;
 
 #[derive(RustEmbed)]
 #[folder = "assets/"]
@@ -17,7 +17,7 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/static/{*path}", axum::routing::get(asset))
 }
 
-async fn asset(Path(path): Path<String>) -> Response {
+async fn asset(PagePath(path): PagePath<String>) -> Response {
     let Some(file) = Assets::get(&path) else {
         return StatusCode::NOT_FOUND.into_response();
     };

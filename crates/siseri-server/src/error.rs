@@ -21,6 +21,9 @@ pub enum ApiError {
     /// 400 `REQUETE_INVALIDE`.
     #[error("{0}")]
     BadRequest(String),
+    /// 413 `REQUETE_TROP_GRANDE`: a body over the 1 MiB limit (api.md), declared or not.
+    #[error("corps de requête trop grand")]
+    TooLarge,
     /// 401 `NON_AUTHENTIFIE`: no valid credentials.
     #[error("authentification requise")]
     Unauthenticated,
@@ -58,6 +61,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match &self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "REQUETE_INVALIDE", m.clone()),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "REQUETE_TROP_GRANDE",
+                "Corps de requête limité à 1 Mio.".to_string(),
+            ),
             ApiError::Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
                 "NON_AUTHENTIFIE",
@@ -101,5 +109,75 @@ pub async fn not_found(uri: Uri) -> Response {
         ApiError::NotFound.into_response()
     } else {
         crate::pages::not_found_page()
+    }
+}
+
+/// A safety net behind our extractors: an error answer without a body, or in plain text
+/// (axum's rejections, its 405, a layer's refusal), becomes the JSON body of `api.md`
+/// under `/api/`, and a French page elsewhere. The status is kept, except the 415 and 422
+/// of a malformed request, which `api.md` answers 400.
+pub async fn plain_text_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() && !status.is_server_error() || !plain {
+        return response;
+    }
+    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
+    let error = match status {
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE
+        | StatusCode::UNPROCESSABLE_ENTITY => {
+            ApiError::BadRequest("Requête mal formée.".to_string())
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        StatusCode::NOT_FOUND => ApiError::NotFound,
+        StatusCode::UNAUTHORIZED => ApiError::Unauthenticated,
+        _ => {
+            let (code, message) = match status {
+                StatusCode::METHOD_NOT_ALLOWED => (
+                    "METHODE_NON_AUTORISEE",
+                    "Méthode HTTP non prise en charge à cette adresse.",
+                ),
+                StatusCode::REQUEST_TIMEOUT => (
+                    "DELAI_DEPASSE",
+                    "La requête a dépassé le délai de 30 secondes.",
+                ),
+                s if s.is_server_error() => (
+                    "ERREUR_INTERNE",
+                    "Une erreur interne est survenue ; communiquez l'identifiant de requête (en-tête x-request-id) au support.",
+                ),
+                _ => ("REQUETE_REFUSEE", "Requête refusée."),
+            };
+            let mut out = if api {
+                (
+                    status,
+                    Json(ErrorBody {
+                        code: code.to_string(),
+                        message: message.to_string(),
+                    }),
+                )
+                    .into_response()
+            } else {
+                crate::pages::error_page(status, "Demande impossible", message.to_string())
+            };
+            if let Some(allow) = allow {
+                out.headers_mut().insert(axum::http::header::ALLOW, allow);
+            }
+            return out;
+        }
+    };
+    if api {
+        error.into_response()
+    } else {
+        crate::pages::PageError(error).into_response()
     }
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use crate::auth;
 use crate::caller::cookie;
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::{FormPage, login_event, set_cookie, start_session};
 use crate::oidc::{FederatedIdentity, OidcClient, PendingLogin};
 use crate::{ApiError, AppState};
@@ -105,7 +106,7 @@ fn failure(message: &str) -> Response {
     (StatusCode::FORBIDDEN, page).into_response()
 }
 
-async fn begin(State(state): State<AppState>, Path(name): Path<String>) -> Response {
+async fn begin(State(state): State<AppState>, PagePath(name): PagePath<String>) -> Response {
     let Some(client) = state.federations.client(&name) else {
         return crate::pages::not_found_page();
     };
@@ -133,9 +134,9 @@ struct Callback {
 
 async fn callback(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    PagePath(name): PagePath<String>,
     headers: HeaderMap,
-    Query(q): Query<Callback>,
+    PageQuery(q): PageQuery<Callback>,
 ) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let Some(client) = state.federations.client(&name) else {
@@ -232,7 +233,7 @@ struct EnrolForm {
 async fn enrol(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<EnrolForm>,
+    PageForm(form): PageForm<EnrolForm>,
 ) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let Some((csrf, identity)) =

@@ -5,6 +5,7 @@
 //! Handlers never touch SQL: they go through the [`siseri_storage::Store`] interface.
 
 mod api;
+mod api_doc;
 mod api_people;
 pub mod api_physicians;
 mod api_workers;
@@ -12,6 +13,7 @@ mod assets;
 pub mod auth;
 pub mod caller;
 mod error;
+pub mod extract;
 pub mod federation;
 mod login;
 pub mod notifications;
@@ -88,25 +90,44 @@ async fn limits(
     {
         return next.run(request).await;
     }
+    let api = request.uri().path().starts_with("/api/");
+    let refuse = |error: ApiError| {
+        if api {
+            error.into_response()
+        } else {
+            pages::PageError(error).into_response()
+        }
+    };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX) {
-        return (
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            axum::Json(error::ErrorBody {
-                code: "REQUETE_TROP_GRANDE".into(),
-                message: "Corps de requête limité à 1 Mio.".into(),
-            }),
-        )
-            .into_response();
+        return refuse(ApiError::TooLarge);
     }
     let request = request.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, MAX)));
     match tokio::time::timeout(Duration::from_secs(30), next.run(request)).await {
         Ok(response) => response,
-        Err(_) => axum::http::StatusCode::REQUEST_TIMEOUT.into_response(),
+        Err(_) => {
+            let message = "La requête a dépassé le délai de 30 secondes.";
+            if api {
+                (
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    axum::Json(error::ErrorBody {
+                        code: "DELAI_DEPASSE".into(),
+                        message: message.into(),
+                    }),
+                )
+                    .into_response()
+            } else {
+                pages::error_page(
+                    axum::http::StatusCode::REQUEST_TIMEOUT,
+                    "Délai dépassé",
+                    message.into(),
+                )
+            }
+        }
     }
 }
 
@@ -137,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(same_origin_writes))
+        .layer(axum::middleware::from_fn(error::plain_text_errors))
         .layer(security)
         .layer(axum::middleware::from_fn(limits))
         .layer(TraceLayer::new_for_http())

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, Form, FromRequestParts, Path, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,6 +21,7 @@ use siseri_domain::journal::JournalEvent;
 
 use crate::auth;
 use crate::caller::{Caller, SESSION_COOKIE, authenticate, cookie};
+use crate::extract::{PageForm, PagePath};
 use crate::{ApiError, AppState};
 
 /// Failures that lock an account, and for how long (`access.md`).
@@ -216,7 +217,7 @@ async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let csrf = cookie(&headers, LOGIN_CSRF_COOKIE)
@@ -430,7 +431,7 @@ struct CodeForm {
 async fn second_factor(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    PageForm(form): PageForm<CodeForm>,
 ) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let Some(p) = pending(&state, &headers).await? else {
@@ -521,7 +522,7 @@ async fn totp_setup_form(
 async fn totp_setup(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<CodeForm>,
+    PageForm(form): PageForm<CodeForm>,
 ) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let Some(p) = pending(&state, &headers).await? else {
@@ -749,7 +750,7 @@ struct PasswordForm {
 async fn change_password(
     State(state): State<AppState>,
     caller: PageCaller,
-    Form(form): Form<PasswordForm>,
+    PageForm(form): PageForm<PasswordForm>,
 ) -> Result<Response, ApiError> {
     if let Some(r) = caller.forged(&form.csrf) {
         return Ok(r);
@@ -801,7 +802,7 @@ async fn change_password(
 async fn create_token(
     State(state): State<AppState>,
     caller: PageCaller,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if let Some(r) = caller.forged(&form.csrf) {
         return Ok(r);
@@ -832,8 +833,8 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if let Some(r) = caller.forged(&form.csrf) {
         return Ok(r);
@@ -854,7 +855,7 @@ async fn revoke_token(
 async fn logout(
     State(state): State<AppState>,
     caller: PageCaller,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> Result<Response, ApiError> {
     if let Some(r) = caller.forged(&form.csrf) {
         return Ok(r);

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
@@ -23,6 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::caller::{Caller, person};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState};
 
 /// The largest body `POST /api/v1/transmissions` reads (2 GiB).
@@ -76,9 +77,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct SendQuery {
     /// `travailleurs`, `resultats` or `dosimetrie-operationnelle`.
+    #[param(pattern = r"^(travailleurs|resultats|dosimetrie-operationnelle)$")]
     format: String,
     /// Validate only, store nothing.
     #[serde(default)]
+    #[param(pattern = r"^(true|false|1|0)$")]
     dry_run: Option<String>,
     /// How a CSV file's bytes are read: `utf-8` or `windows-1252` (any case). Without it,
     /// UTF-8, or Windows-1252 (with the warning `ENCODAGE_WINDOWS_1252`) when the file is
@@ -140,7 +143,7 @@ fn import_error(e: ImportError) -> ApiError {
 async fn send(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<SendQuery>,
+    ApiQuery(q): ApiQuery<SendQuery>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
@@ -363,7 +366,7 @@ pub(crate) fn summary(row: &TransmissionRow) -> Result<Report, ApiError> {
 async fn get_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<Report>, ApiError> {
     if let Some(r) = running_for(&state, &caller)
         .into_iter()
@@ -434,7 +437,7 @@ pub(crate) async fn visible(
 async fn csv_report(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Response, ApiError> {
     let row = visible_journaled(&state, &caller, id, "RAPPORT_CSV").await?;
     let path = write_csv_report(state.store.as_ref(), &row).await?;
@@ -521,7 +524,7 @@ pub async fn write_csv_report(
 async fn pending_list(
     State(state): State<AppState>,
     caller: Caller,
-    Query(q): Query<PendingQuery>,
+    ApiQuery(q): ApiQuery<PendingQuery>,
 ) -> Result<Json<Vec<PendingView>>, ApiError> {
     admin_only(&caller)?;
     let all = q.toutes.unwrap_or(false);
@@ -553,10 +556,13 @@ fn admin_only(caller: &Caller) -> Result<(), ApiError> {
 
 /// An administrator's decision on a held line.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Resolution {
     /// `rattacher` or `rejeter`.
+    #[schema(pattern = r"^(rattacher|rejeter)$")]
     action: String,
     /// The worker to attach to (`rattacher`).
+    #[schema(pattern = r"^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$")]
     nir: Option<String>,
     /// The reason (`rejeter`).
     motif: Option<String>,
@@ -585,8 +591,8 @@ pub struct Resolution {
 async fn pending_resolve(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<i64>,
-    Json(r): Json<Resolution>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<Resolution>,
 ) -> Result<Json<siseri_import::report::ReportLine>, ApiError> {
     admin_only(&caller)?;
     let decision = match r.action.trim() {

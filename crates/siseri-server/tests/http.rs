@@ -175,6 +175,77 @@ async fn openapi_document_describes_the_api() {
     assert_eq!(doc, generated);
 }
 
+/// Every answer an operation can give is documented (issue 12, item 5): 401 and 403 on
+/// every authenticated operation, 400 wherever there is a parameter or a body, 413 with a
+/// body, each with a description and, for errors, the JSON `ErrorBody`; the NIR of a path
+/// has the pattern of exchange.md §2.
+#[test]
+fn openapi_document_lists_every_answer() {
+    let doc = serde_json::to_value(siseri_server::openapi_document()).unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let name = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            let params = op["parameters"]
+                .as_array()
+                .map_or(&[][..], |p| p.as_slice());
+            let mut expected = Vec::new();
+            if secured {
+                expected.extend(["401", "403"]);
+            }
+            if !params.is_empty() || op.get("requestBody").is_some() {
+                expected.push("400");
+            }
+            if op.get("requestBody").is_some() {
+                expected.push("413");
+            }
+            for status in expected {
+                let r = &responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{name}: {status} undocumented"));
+                // A transmission's 413 is its report (FICHIER_TROP_GRAND).
+                if path != "/api/v1/transmissions" {
+                    assert_eq!(
+                        r["content"]["application/json"]["schema"]["$ref"],
+                        "#/components/schemas/ErrorBody",
+                        "{name} {status}"
+                    );
+                }
+            }
+            for (status, r) in responses {
+                assert!(
+                    r["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{name} {status}: no description"
+                );
+                if status.starts_with('2') && method != "get" || status == "200" {
+                    assert!(r["content"].is_object(), "{name} {status}: no content");
+                }
+            }
+            for p in params {
+                if p["name"] == "nir" {
+                    assert_eq!(
+                        p["schema"]["pattern"], "^[1-478][0-9]{4}(2A|2B|[0-9]{2})[0-9]{6}$",
+                        "{name}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 30, "{operations}");
+    for (path, method) in [
+        ("/api/v1/alertes/{id}/etapes", "post"),
+        ("/api/v1/grossesses/{id}/fin", "post"),
+    ] {
+        assert!(
+            doc["paths"][path][method]["responses"]["403"].is_object(),
+            "{method} {path}"
+        );
+    }
+}
+
 #[test]
 fn openapi_document_snapshot() {
     // Any change to the API shows in review as a change of this snapshot.

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::paging::{ListQuery, Paged, matches};
 use super::{Layout, PageError, PageResult, format};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::{ApiError, AppState};
 
@@ -44,7 +45,7 @@ async fn inbox(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     let layout = Layout::of(&state, &caller, &headers, "/boite").await?;
     let needle = query.needle();
@@ -81,8 +82,8 @@ struct ReadForm {
 async fn mark_read(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path(id): Path<i64>,
-    Form(form): Form<ReadForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<ReadForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);

@@ -7,7 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -19,6 +19,7 @@ use siseri_domain::ids::{Nir, Siret};
 use super::paging::{Paged, encode, matches};
 use super::{Layout, PageError, PageResult, format};
 use crate::caller::{person, worker_facts};
+use crate::extract::{PageForm, PageQuery};
 use crate::login::{MISSION_COOKIE, PageCaller, set_cookie};
 use crate::{ApiError, AppState};
 
@@ -121,7 +122,7 @@ async fn search(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<SearchQuery>,
+    PageQuery(query): PageQuery<SearchQuery>,
 ) -> PageResult {
     require_inspector(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/controle").await?;
@@ -263,7 +264,7 @@ async fn state_mission(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<MissionForm>,
+    PageForm(form): PageForm<MissionForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
@@ -310,7 +311,7 @@ struct EndForm {
 async fn end_mission(
     State(state): State<AppState>,
     caller: PageCaller,
-    Form(form): Form<EndForm>,
+    PageForm(form): PageForm<EndForm>,
 ) -> Result<Response, PageError> {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);

@@ -23,7 +23,7 @@ mod worker;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -31,6 +31,7 @@ use siseri_domain::account::Role;
 use siseri_domain::ids::Siret;
 
 use crate::caller::cookie;
+use crate::extract::PageForm;
 use crate::login::{PageCaller, set_cookie};
 use crate::{ApiError, AppState};
 
@@ -250,7 +251,10 @@ struct ChooseForm {
 }
 
 /// The header's switcher: remembers the establishment (empty: all) and goes back.
-async fn choose_establishment(caller: PageCaller, Form(form): Form<ChooseForm>) -> Response {
+async fn choose_establishment(
+    caller: PageCaller,
+    PageForm(form): PageForm<ChooseForm>,
+) -> Response {
     if let Some(refused) = caller.forged(&form.csrf) {
         return refused;
     }
@@ -347,6 +351,11 @@ impl IntoResponse for PageError {
         let (status, title, message) = match self.0 {
             ApiError::Unauthenticated => return Redirect::to("/connexion").into_response(),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Demande invalide", m),
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Demande trop volumineuse",
+                "Le formulaire envoyé dépasse 1 Mio.".to_string(),
+            ),
             ApiError::Forbidden(_, m) => (StatusCode::FORBIDDEN, "Accès refusé", m.to_string()),
             ApiError::NotFound => (
                 StatusCode::NOT_FOUND,
@@ -368,19 +377,24 @@ impl IntoResponse for PageError {
                 )
             }
         };
-        (
-            status,
-            ErrorPage {
-                layout: Layout {
-                    neutral: true,
-                    ..Layout::anonymous()
-                },
-                title,
-                message,
-            },
-        )
-            .into_response()
+        error_page(status, title, message)
     }
+}
+
+/// A French error page with `status`.
+pub(crate) fn error_page(status: StatusCode, title: &'static str, message: String) -> Response {
+    (
+        status,
+        ErrorPage {
+            layout: Layout {
+                neutral: true,
+                ..Layout::anonymous()
+            },
+            title,
+            message,
+        },
+    )
+        .into_response()
 }
 
 /// The page answered for an unknown address.

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -23,6 +23,7 @@ use siseri_domain::totals::{Month, MonthlySums, Totals};
 
 use super::paging::{ListQuery, Paged, matches};
 use super::{Layout, PageError, PageResult, format};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::records::{Refusal, read_worker_at};
 use crate::{ApiError, AppState};
@@ -647,7 +648,7 @@ async fn my_doses(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     let nir = own_nir(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/mes-doses").await?;
@@ -936,7 +937,7 @@ async fn reads(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     let nir = own_nir(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/mes-doses/consultations").await?;
@@ -1048,7 +1049,7 @@ async fn doctor(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<DoneQuery>,
+    PageQuery(q): PageQuery<DoneQuery>,
 ) -> PageResult {
     let nir = own_nir(&caller)?;
     let done = match q.fait.as_deref() {
@@ -1088,7 +1089,7 @@ async fn designate(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<DesignateForm>,
+    PageForm(form): PageForm<DesignateForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
@@ -1156,15 +1157,19 @@ struct RevokeForm {
 async fn revoke(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path(id): Path<i64>,
-    Form(form): Form<RevokeForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<RevokeForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
     }
     own_nir(&caller)?;
-    let _ =
-        crate::api_people::revoke_doctor(State(state.clone()), caller.0.clone(), Path(id)).await?;
+    let _ = crate::api_people::revoke_doctor(
+        State(state.clone()),
+        caller.0.clone(),
+        crate::extract::ApiPath(id),
+    )
+    .await?;
     Ok(Redirect::to("/mes-doses/medecin?fait=revoque").into_response())
 }
 

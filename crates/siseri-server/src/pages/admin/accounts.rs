@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::{Router, routing::get};
@@ -20,6 +20,7 @@ use siseri_storage::StoreError;
 use super::journal::scan;
 use super::{Choice, Input, admin_only, all, field, masked_nir};
 use crate::api_people::{initial_password, issue_enrolment};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::pages::paging::{Paged, matches};
 use crate::pages::{Layout, PageError, PageResult, format};
@@ -194,7 +195,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> PageResult {
     admin_only(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/admin/comptes").await?;
@@ -503,7 +504,7 @@ async fn create(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&field(&pairs, "csrf")) {
@@ -579,8 +580,8 @@ async fn enrolment(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(login): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PagePath(login): PagePath<String>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&form.csrf) {
@@ -631,8 +632,8 @@ async fn natures_form(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(login): Path<String>,
-    Query(q): Query<SavedQuery>,
+    PagePath(login): PagePath<String>,
+    PageQuery(q): PageQuery<SavedQuery>,
 ) -> PageResult {
     admin_only(&caller)?;
     let account = body_account(&state, &login).await?;
@@ -662,8 +663,8 @@ async fn set_natures(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(login): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PagePath(login): PagePath<String>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&field(&pairs, "csrf")) {

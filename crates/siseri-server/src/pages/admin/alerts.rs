@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Router, routing::get};
@@ -19,6 +19,7 @@ use siseri_domain::worker::Worker;
 
 use super::{Choice, admin_only};
 use crate::AppState;
+use crate::extract::PageQuery;
 use crate::login::PageCaller;
 use crate::pages::paging::{Paged, matches};
 use crate::pages::{Layout, PageResult, format};
@@ -112,7 +113,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> PageResult {
     admin_only(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/admin/alertes").await?;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::{Router, routing::get};
@@ -17,6 +17,7 @@ use siseri_storage::{NewEstablishment, StoreError};
 
 use super::{Input, admin_only, field};
 use crate::AppState;
+use crate::extract::{PageForm, PageQuery};
 use crate::login::PageCaller;
 use crate::pages::paging::{ListQuery, Paged, encode, matches};
 use crate::pages::{Layout, PageResult};
@@ -57,7 +58,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<Query2>,
+    PageQuery(q): PageQuery<Query2>,
 ) -> PageResult {
     admin_only(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/admin/etablissements").await?;
@@ -150,7 +151,7 @@ async fn create(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&field(&pairs, "csrf")) {

@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::{Router, routing::get};
@@ -20,6 +20,7 @@ use siseri_domain::journal::JournalEntry;
 use siseri_storage::{Store, StoreError};
 
 use super::{Input, admin_only, paged};
+use crate::extract::{PageForm, PageQuery};
 use crate::login::PageCaller;
 use crate::pages::paging::{PER_PAGE, Paged};
 use crate::pages::{Layout, PageResult, format};
@@ -338,7 +339,7 @@ async fn search(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<SearchQuery>,
+    PageQuery(q): PageQuery<SearchQuery>,
 ) -> PageResult {
     render(&state, &caller, &headers, q, None).await
 }
@@ -353,7 +354,7 @@ async fn verify(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<VerifyForm>,
+    PageForm(form): PageForm<VerifyForm>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&form.csrf) {

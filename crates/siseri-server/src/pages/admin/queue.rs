@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::{Router, routing::get};
@@ -19,6 +19,7 @@ use siseri_import::report::columns;
 use siseri_storage::PendingRow;
 
 use super::{Input, admin_only, field};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::pages::paging::{Paged, matches};
 use crate::pages::{Layout, PageError, PageResult, format};
@@ -109,7 +110,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(q): Query<ListQuery>,
+    PageQuery(q): PageQuery<ListQuery>,
 ) -> PageResult {
     admin_only(&caller)?;
     let layout = Layout::of(&state, &caller, &headers, "/admin/en-attente").await?;
@@ -394,7 +395,7 @@ async fn detail(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     admin_only(&caller)?;
     Ok(detail_page(&state, &caller, &headers, id)
@@ -406,8 +407,8 @@ async fn resolve(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PagePath(id): PagePath<i64>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     admin_only(&caller)?;
     if let Some(r) = caller.forged(&field(&pairs, "csrf")) {

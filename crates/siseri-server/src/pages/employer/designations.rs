@@ -4,10 +4,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use siseri_domain::access::{WriteAction, can_write};
@@ -18,6 +18,7 @@ use super::super::{Layout, PageError, PageResult, format};
 use super::{Choice, Errors, establishment_choices, only, scope, shown, typed_date};
 use crate::api_people::{DesignationRequest, designate};
 use crate::caller::person;
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::{ApiError, AppState};
 
@@ -146,7 +147,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<Listed>,
+    PageQuery(query): PageQuery<Listed>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let info = match query.fait.as_deref() {
@@ -184,7 +185,7 @@ async fn add(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<AddForm>,
+    PageForm(form): PageForm<AddForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {
@@ -220,7 +221,13 @@ async fn add(
             date_debut,
             date_fin,
         };
-        match designate(State(state.clone()), caller.0.clone(), Json(request)).await {
+        match designate(
+            State(state.clone()),
+            caller.0.clone(),
+            crate::extract::ApiJson(request),
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to("/employeur/designations?fait=ajout").into_response()),
             Err(ApiError::BadRequest(m)) => {
                 let (field, text) = field_of(&m);
@@ -266,8 +273,8 @@ struct EndForm {
 async fn end(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path(id): Path<i64>,
-    Form(form): Form<EndForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<EndForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {

@@ -4,7 +4,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
@@ -16,6 +16,7 @@ use super::super::paging::{ListQuery, Paged, matches};
 use super::super::{Layout, PageError, PageResult, format};
 use super::{Errors, only, shown, typed_siret};
 use crate::AppState;
+use crate::extract::{PageForm, PageQuery};
 use crate::login::PageCaller;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -144,7 +145,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<Listed>,
+    PageQuery(query): PageQuery<Listed>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let added = query
@@ -171,7 +172,7 @@ async fn add(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<AddForm>,
+    PageForm(form): PageForm<AddForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {

@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
@@ -21,6 +21,7 @@ use super::super::paging::{Paged, matches};
 use super::super::{Layout, PageResult, format};
 use super::{Errors, only, typed_siret};
 use crate::caller::cookie;
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::{PageCaller, set_cookie};
 use crate::{ApiError, AppState, auth};
 
@@ -327,7 +328,7 @@ async fn login_taken(state: &AppState, login: &str) -> Result<bool, StoreError> 
 async fn register(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(pairs): Form<Vec<(String, String)>>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> PageResult {
     let input = RegistrationInput::from_pairs(&pairs);
     let sent = pairs
@@ -523,7 +524,7 @@ async fn pending(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<PendingQuery>,
+    PageQuery(query): PageQuery<PendingQuery>,
 ) -> PageResult {
     only(&caller, Role::Admin)?;
     Ok(pending_page(&state, &caller, &headers, &query, None)
@@ -557,8 +558,8 @@ async fn decide(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<DecisionForm>,
 ) -> PageResult {
     only(&caller, Role::Admin)?;
     if let Some(r) = caller.forged(&form.csrf) {

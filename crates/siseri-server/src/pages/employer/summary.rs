@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use chrono::Datelike;
@@ -23,6 +23,7 @@ use siseri_domain::worker::Attachment;
 use super::super::{Layout, PageResult, format};
 use super::{only, shown};
 use crate::AppState;
+use crate::extract::PageQuery;
 use crate::login::PageCaller;
 
 pub(crate) fn routes() -> Router<AppState> {
@@ -195,7 +196,7 @@ async fn summary(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<YearQuery>,
+    PageQuery(query): PageQuery<YearQuery>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let layout = Layout::of(&state, &caller, &headers, "/employeur/bilan").await?;

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use chrono::{NaiveDate, Utc};
@@ -32,6 +32,7 @@ use super::terms::{
 };
 use super::{Errors, establishment_choices, only, scope, shown, typed_date};
 use crate::caller::{person, worker_facts};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::records::{Refusal, read_worker_at};
 use crate::{ApiError, AppState};
@@ -120,7 +121,7 @@ async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<ListQuery>,
+    PageQuery(query): PageQuery<ListQuery>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let layout = Layout::of(&state, &caller, &headers, "/employeur/travailleurs").await?;
@@ -261,7 +262,7 @@ async fn declare(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<DeclareForm>,
+    PageForm(form): PageForm<DeclareForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {
@@ -459,7 +460,7 @@ async fn record(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(nir): Path<String>,
+    PagePath(nir): PagePath<String>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let layout = Layout::of(&state, &caller, &headers, "/employeur/travailleurs").await?;
@@ -593,7 +594,7 @@ async fn edit_form(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path((nir, id)): Path<(String, i64)>,
+    PagePath((nir, id)): PagePath<(String, i64)>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     let (worker, a, _) = writable(&state, &caller, &nir, id).await?;
@@ -663,8 +664,8 @@ async fn edit(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path((nir, id)): Path<(String, i64)>,
-    Form(form): Form<EditForm>,
+    PagePath((nir, id)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<EditForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {
@@ -704,8 +705,8 @@ struct EndForm {
 async fn end(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path((nir, id)): Path<(String, i64)>,
-    Form(form): Form<EndForm>,
+    PagePath((nir, id)): PagePath<(String, i64)>,
+    PageForm(form): PageForm<EndForm>,
 ) -> PageResult {
     only(&caller, Role::Employeur)?;
     if let Some(r) = caller.forged(&form.csrf) {

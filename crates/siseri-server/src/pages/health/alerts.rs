@@ -8,7 +8,7 @@ use std::collections::btree_map::Entry;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use chrono::Utc;
@@ -27,6 +27,7 @@ use super::{
     notice, options,
 };
 use crate::caller::{person, worker_facts};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::transmissions::sender_info;
 use crate::{ApiError, AppState};
@@ -76,7 +77,7 @@ pub(super) async fn list(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<AlertsQuery>,
+    PageQuery(query): PageQuery<AlertsQuery>,
 ) -> PageResult {
     let layout = Layout::of(&state, &caller, &headers, "/alertes").await?;
     if !follows_workers(caller.0.account.spec.role) {
@@ -206,8 +207,8 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    Query(query): Query<AlertQuery>,
+    PagePath(id): PagePath<i64>,
+    PageQuery(query): PageQuery<AlertQuery>,
 ) -> PageResult {
     show(
         &state,
@@ -356,8 +357,8 @@ pub(super) async fn step(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<StepForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<StepForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);

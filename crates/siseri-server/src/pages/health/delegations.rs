@@ -5,8 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -15,6 +14,7 @@ use siseri_domain::account::Role;
 use super::super::paging::{ListQuery, Paged, matches};
 use super::super::{Layout, PageError, PageResult};
 use super::{Field, notice};
+use crate::extract::{PageForm, PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::{ApiError, AppState};
 
@@ -74,7 +74,7 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<DelegationsQuery>,
+    PageQuery(query): PageQuery<DelegationsQuery>,
 ) -> PageResult {
     show(&state, &caller, &headers, &query, None, StatusCode::OK).await
 }
@@ -201,7 +201,7 @@ pub(super) async fn create(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Form(form): Form<CreateForm>,
+    PageForm(form): PageForm<CreateForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
@@ -223,7 +223,12 @@ pub(super) async fn create(
             "ecriture": write,
         }))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-        match crate::api_people::delegate(State(state.clone()), caller.0.clone(), Json(body)).await
+        match crate::api_people::delegate(
+            State(state.clone()),
+            caller.0.clone(),
+            crate::extract::ApiJson(body),
+        )
+        .await
         {
             Ok(_) => return Ok(Redirect::to("/delegations?ok=delegation").into_response()),
             Err(ApiError::BadRequest(_)) => Some(refused(
@@ -253,16 +258,19 @@ pub(super) struct RevokeForm {
 pub(super) async fn revoke(
     State(state): State<AppState>,
     caller: PageCaller,
-    Path(id): Path<i64>,
-    Form(form): Form<RevokeForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<RevokeForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
     }
     // The API's handler: only the MDT's own delegations, journaled.
-    let _revoked =
-        crate::api_people::revoke_delegation(State(state.clone()), caller.0.clone(), Path(id))
-            .await
-            .map_err(PageError)?;
+    let _revoked = crate::api_people::revoke_delegation(
+        State(state.clone()),
+        caller.0.clone(),
+        crate::extract::ApiPath(id),
+    )
+    .await
+    .map_err(PageError)?;
     Ok(Redirect::to("/delegations?ok=revocation").into_response())
 }

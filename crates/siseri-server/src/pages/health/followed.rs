@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -28,6 +28,7 @@ use super::{
 };
 use crate::AppState;
 use crate::caller::person;
+use crate::extract::PageQuery;
 use crate::login::PageCaller;
 
 /// The query of the list: search, page and its filters.
@@ -141,7 +142,7 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(query): Query<FollowedQuery>,
+    PageQuery(query): PageQuery<FollowedQuery>,
 ) -> PageResult {
     let layout = Layout::of(&state, &caller, &headers, "/suivi").await?;
     let role = caller.0.account.spec.role;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use chrono::NaiveDate;
@@ -23,6 +23,7 @@ use siseri_import::physician::{self, NewEntry, NewVersion, WriteError};
 use super::super::{Layout, PageError, PageResult};
 use super::record::{self, ResultRow};
 use super::{Field, Opt, msv_input, options, path_nir};
+use crate::extract::{PageForm, PagePath};
 use crate::login::PageCaller;
 use crate::transmissions::sender_info;
 use crate::{ApiError, AppState};
@@ -332,7 +333,7 @@ pub(super) async fn new_result(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(n): Path<String>,
+    PagePath(n): PagePath<String>,
 ) -> PageResult {
     let nir = path_nir(&n)?;
     let form = ResultForm {
@@ -388,8 +389,8 @@ pub(super) async fn add_result(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(n): Path<String>,
-    Form(form): Form<ResultForm>,
+    PagePath(n): PagePath<String>,
+    PageForm(form): PageForm<ResultForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
@@ -500,7 +501,7 @@ pub(super) async fn version_form(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
+    PagePath(id): PagePath<i64>,
 ) -> PageResult {
     show_version_form(&state, &caller, &headers, id, None, &Errors::default()).await
 }
@@ -559,8 +560,8 @@ pub(super) async fn add_version(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(form): Form<VersionForm>,
+    PagePath(id): PagePath<i64>,
+    PageForm(form): PageForm<VersionForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);
@@ -658,7 +659,7 @@ pub(super) async fn pregnancy_form(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(n): Path<String>,
+    PagePath(n): PagePath<String>,
 ) -> PageResult {
     let nir = path_nir(&n)?;
     show_pregnancy(
@@ -777,8 +778,8 @@ pub(super) async fn pregnancy(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(n): Path<String>,
-    Form(form): Form<PregnancyForm>,
+    PagePath(n): PagePath<String>,
+    PageForm(form): PageForm<PregnancyForm>,
 ) -> PageResult {
     if let Some(refused) = caller.forged(&form.csrf) {
         return Ok(refused);

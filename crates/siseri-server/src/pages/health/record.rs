@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -22,6 +22,7 @@ use siseri_storage::PregnancyRow;
 use super::super::{Layout, PageError, PageResult};
 use super::{LimitLeft, format, labels, mission_required, notice, path_nir, rolling_limits_left};
 use crate::caller::{Caller, person, worker_facts};
+use crate::extract::{PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::records::{Refusal, read_worker_at};
 use crate::{ApiError, AppState};
@@ -359,8 +360,8 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(n): Path<String>,
-    Query(query): Query<RecordQuery>,
+    PagePath(n): PagePath<String>,
+    PageQuery(query): PageQuery<RecordQuery>,
 ) -> PageResult {
     let nir = path_nir(&n)?;
     let path = format!("/travailleurs/{nir}");

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use super::super::paging::{Paged, matches};
 use super::super::{Layout, PageError, PageResult};
 use super::codes::format_label;
 use super::{count, received, sendable};
+use crate::extract::PageQuery;
 use crate::login::PageCaller;
 use crate::transmissions;
 use crate::{ApiError, AppState};
@@ -121,7 +122,7 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Query(filter): Query<ListFilter>,
+    PageQuery(filter): PageQuery<ListFilter>,
 ) -> PageResult {
     Ok(
         build(&state, &caller, &headers, &filter, FormState::default())

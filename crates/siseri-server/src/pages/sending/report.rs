@@ -4,7 +4,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use serde::Deserialize;
@@ -17,6 +17,7 @@ use super::super::paging::{Paged, matches};
 use super::super::{Layout, PageError, PageResult};
 use super::codes::{explanation, format_label_of, status_badge, status_label, status_rank};
 use super::{count, received};
+use crate::extract::{PagePath, PageQuery};
 use crate::login::PageCaller;
 use crate::transmissions;
 use crate::{ApiError, AppState};
@@ -178,8 +179,8 @@ pub(super) async fn page(
     State(state): State<AppState>,
     caller: PageCaller,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(filter): Query<ReportFilter>,
+    PagePath(id): PagePath<String>,
+    PageQuery(filter): PageQuery<ReportFilter>,
 ) -> PageResult {
     let Ok(id) = id.parse::<i64>() else {
         return Err(PageError(ApiError::NotFound));
