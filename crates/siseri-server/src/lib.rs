@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod oidc;
 pub mod pages;
 pub mod records;
+pub mod redirect;
 mod state;
 pub mod transmissions;
 

@@ -223,6 +223,7 @@ macro_rules! conformance_tests {
             registrations_are_decided_once,
             designations_can_be_ended,
             import_ids_are_reserved_ahead_of_writes,
+            login_throttle_and_password_resets,
         );
     };
 }
