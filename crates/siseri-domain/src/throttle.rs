@@ -1,7 +1,8 @@
 //! Slowing down password guessing on one account (`access.md`, Authentication; OWASP ASVS
 //! 2.2.1) without handing anyone a way to lock its owner out.
 //!
-//! Only failures count. Failures more than [`WINDOW_MINUTES`] apart start the count again.
+//! Only failures count. A failure more than [`WINDOW_MINUTES`] after the previous one (or
+//! after the end of the delay it set) starts the count again.
 //! From the [`FREE_FAILURES`]th failure on, the next attempt on the account, from anywhere,
 //! must wait a delay that doubles with each further failure, from one minute up to
 //! [`MAX_DELAY_MINUTES`]. An attempt made during the delay is refused unchecked and does not
@@ -51,8 +52,13 @@ impl AccountThrottle {
 
     /// The state after a failure at `at`, from the previous one.
     pub fn after_failure(previous: Option<&AccountThrottle>, at: DateTime<Utc>) -> Self {
+        // A run ends after a quiet window counted from when the account could be tried
+        // again: an attacker who waits out each delay keeps his run (and its delay).
         let failures = match previous {
-            Some(p) if at - p.last_failure_at <= Duration::minutes(WINDOW_MINUTES) => {
+            Some(p)
+                if at - p.next_attempt_at.unwrap_or(p.last_failure_at).max(p.last_failure_at)
+                    <= Duration::minutes(WINDOW_MINUTES) =>
+            {
                 p.failures.saturating_add(1)
             }
             _ => 1,
@@ -125,8 +131,11 @@ mod tests {
         };
         assert!(!told.owner_to_be_told(at(60)));
         assert!(told.owner_to_be_told(at(4 + 24 * 60)));
-        // A failure after a quiet quarter of an hour starts again.
-        let fresh = AccountThrottle::after_failure(Some(&s), at(4 + 16));
+        // Waiting out the delay keeps the run…
+        let kept = AccountThrottle::after_failure(Some(&s), at(5 + 15));
+        assert_eq!(kept.failures, 6);
+        // …a quiet quarter of an hour after it starts again.
+        let fresh = AccountThrottle::after_failure(Some(&s), at(5 + 16));
         assert_eq!((fresh.failures, fresh.next_attempt_at), (1, None));
         assert_eq!(fresh.notified_at, None);
         assert!(!AccountThrottle::after_failure(None, at(0)).owner_to_be_told(at(0)));

@@ -15,10 +15,12 @@
 
 mod config;
 mod deliver;
+mod direct;
 mod queue;
 mod render;
 
 pub use config::{ConfigError, NotifyConfig, SmtpConfig, TlsMode};
+pub use direct::send_now;
 pub use deliver::{
     BATCH, DeliveryError, DeliveryStats, FIRST_RETRY, LEASE, MAX_RETRY, backoff, deliver_due,
     message, spawn_delivery, transport,
