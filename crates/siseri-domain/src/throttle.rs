@@ -56,7 +56,10 @@ impl AccountThrottle {
         // again: an attacker who waits out each delay keeps his run (and its delay).
         let failures = match previous {
             Some(p)
-                if at - p.next_attempt_at.unwrap_or(p.last_failure_at).max(p.last_failure_at)
+                if at
+                    - p.next_attempt_at
+                        .unwrap_or(p.last_failure_at)
+                        .max(p.last_failure_at)
                     <= Duration::minutes(WINDOW_MINUTES) =>
             {
                 p.failures.saturating_add(1)

@@ -13,8 +13,16 @@ use crate::deliver::transport;
 const AUTO_SUBMITTED: HeaderName = HeaderName::new_from_ascii_str("Auto-Submitted");
 
 /// Sends one plain-text message to `to` now; the error says why it was not accepted.
-pub async fn send_now(config: &SmtpConfig, to: &str, subject: &str, body: &str) -> Result<(), String> {
-    let from: Mailbox = config.from.parse().map_err(|e| format!("expéditeur : {e}"))?;
+pub async fn send_now(
+    config: &SmtpConfig,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), String> {
+    let from: Mailbox = config
+        .from
+        .parse()
+        .map_err(|e| format!("expéditeur : {e}"))?;
     let to: Mailbox = to.parse().map_err(|e| format!("adresse « {to} » : {e}"))?;
     let email = Message::builder()
         .from(from)

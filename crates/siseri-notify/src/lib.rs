@@ -20,11 +20,11 @@ mod queue;
 mod render;
 
 pub use config::{ConfigError, NotifyConfig, SmtpConfig, TlsMode};
-pub use direct::send_now;
 pub use deliver::{
     BATCH, DeliveryError, DeliveryStats, FIRST_RETRY, LEASE, MAX_RETRY, backoff, deliver_due,
     message, spawn_delivery, transport,
 };
+pub use direct::send_now;
 pub use queue::{Recipient, enqueue, inbox_items_for, notices_for};
 pub use render::{
     AlertNotice, EstablishmentRef, Rendered, WorkerIdentity, format_msv, kind_label, kind_short,

@@ -35,7 +35,11 @@ impl FromStr for Cidr {
         let network = canonical(address.parse::<IpAddr>().map_err(|_| error())?);
         let max = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or_else(error)?,
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(error)?,
             None => max,
         };
         Ok(Cidr { network, prefix })
@@ -60,11 +64,7 @@ impl Cidr {
 
 fn masked(bits: u128, prefix: u8, width: u32) -> u128 {
     let keep = u32::from(prefix).min(width);
-    if keep == 0 {
-        0
-    } else {
-        bits >> (width - keep)
-    }
+    if keep == 0 { 0 } else { bits >> (width - keep) }
 }
 
 /// IPv4-mapped IPv6 addresses (a dual-stack socket's view of IPv4 peers) as IPv4.
@@ -146,9 +146,10 @@ impl FromRequestParts<AppState> for ClientAddress {
         let ip = state
             .trusted_proxies
             .client(peer(&parts.extensions), &parts.headers);
-        Ok(ClientAddress(
-            ip.map_or_else(|| "inconnue".to_string(), |ip| ip.to_string()),
-        ))
+        Ok(ClientAddress(ip.map_or_else(
+            || "inconnue".to_string(),
+            |ip| ip.to_string(),
+        )))
     }
 }
 
@@ -186,9 +187,8 @@ mod tests {
 
     #[test]
     fn forwarded_for_is_believed_from_trusted_proxies_only() {
-        let proxies = TrustedProxies::new(vec![
-            "10.0.0.0/8".parse().unwrap_or_else(|e| panic!("{e}")),
-        ]);
+        let proxies =
+            TrustedProxies::new(vec!["10.0.0.0/8".parse().unwrap_or_else(|e| panic!("{e}"))]);
         let spoofed = forwarded("1.1.1.1, 203.0.113.7, 10.0.0.2");
         // Not from a proxy: the peer, whatever the header says.
         assert_eq!(
@@ -210,7 +210,10 @@ mod tests {
         );
         assert_eq!(proxies.client(None, &spoofed), None);
         let mut https = HeaderMap::new();
-        https.insert("x-forwarded-proto", axum::http::HeaderValue::from_static("https"));
+        https.insert(
+            "x-forwarded-proto",
+            axum::http::HeaderValue::from_static("https"),
+        );
         assert!(proxies.forwarded_https(Some(ip("10.0.0.1")), &https));
         assert!(!proxies.forwarded_https(Some(ip("192.0.2.1")), &https));
         assert!(!proxies.forwarded_https(Some(ip("10.0.0.1")), &HeaderMap::new()));

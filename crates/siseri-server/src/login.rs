@@ -248,7 +248,10 @@ async fn login(
                 "trop d'échecs depuis cette adresse",
             )])
             .await?;
-        return Ok(refusal(StatusCode::TOO_MANY_REQUESTS, address_page(&state, &csrf)));
+        return Ok(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            address_page(&state, &csrf),
+        ));
     }
     let now = state.instants.now();
     let state_row = store.login_state(&login).await?;
@@ -288,7 +291,12 @@ async fn login(
                 )])
                 .await?;
         } else {
-            let event = login_event(&login, "CONNEXION_REFUSEE", "REFUSE", "mot de passe incorrect");
+            let event = login_event(
+                &login,
+                "CONNEXION_REFUSEE",
+                "REFUSE",
+                "mot de passe incorrect",
+            );
             failed_on_account(&state, &login, now, &event).await?;
         }
         return Ok(refusal(
@@ -337,11 +345,7 @@ async fn failed_on_account(
         return Ok(());
     };
     if tell {
-        let email = state
-            .store
-            .account(login)
-            .await?
-            .and_then(|a| a.spec.email);
+        let email = state.store.account(login).await?.and_then(|a| a.spec.email);
         if let Some(email) = email {
             let (subject, body) = crate::reset::guessing_notice(state, login, &throttle);
             crate::reset::send_later(state, email, subject, body);
@@ -477,7 +481,9 @@ async fn second_factor(
             StatusCode::TOO_MANY_REQUESTS,
             code_page(
                 &p.csrf,
-                Some("Trop d’échecs depuis votre adresse : réessayez dans quelques minutes.".into()),
+                Some(
+                    "Trop d’échecs depuis votre adresse : réessayez dans quelques minutes.".into(),
+                ),
             ),
         ));
     }

@@ -33,7 +33,12 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_kept() {
-        for good in ["/", "/compte", "/suivi?page=2&tri=nom", "/travailleurs/1#resultat-3"] {
+        for good in [
+            "/",
+            "/compte",
+            "/suivi?page=2&tri=nom",
+            "/travailleurs/1#resultat-3",
+        ] {
             assert_eq!(local_path(good), Some(good), "{good}");
         }
         for bad in [

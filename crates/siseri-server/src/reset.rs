@@ -153,7 +153,12 @@ async fn ask(
         };
         let token = auth::random_secret();
         let login = &account.spec.login;
-        let mut event = login_event(login, "ECRITURE", "OK", "lien de mot de passe oublié envoyé");
+        let mut event = login_event(
+            login,
+            "ECRITURE",
+            "OK",
+            "lien de mot de passe oublié envoyé",
+        );
         event.data_kind = "COMPTE".into();
         state
             .store
@@ -171,7 +176,12 @@ async fn ask(
     }
     if sent == 0 {
         // Journaled too (and as much work), so that nothing tells the cases apart.
-        let mut event = login_event(&asked, "ECRITURE", "REFUSE", "mot de passe oublié : aucun compte avec adresse");
+        let mut event = login_event(
+            &asked,
+            "ECRITURE",
+            "REFUSE",
+            "mot de passe oublié : aucun compte avec adresse",
+        );
         event.data_kind = "COMPTE".into();
         state.store.append_journal(&[event]).await?;
     }
@@ -209,11 +219,18 @@ async fn new_password_form(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     let now = state.instants.now();
-    let Some(account) = state.store.password_reset(&auth::token_hash(&token), now).await? else {
+    let Some(account) = state
+        .store
+        .password_reset(&auth::token_hash(&token), now)
+        .await?
+    else {
         return Ok(invalid_link());
     };
     let min = account.spec.role.min_password_len();
-    Ok(with_csrf(StatusCode::OK, new_password_page(&token, min, None)))
+    Ok(with_csrf(
+        StatusCode::OK,
+        new_password_page(&token, min, None),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -241,7 +258,11 @@ async fn new_password(
     if !csrf_ok(&headers, &form.csrf) {
         return Ok(with_csrf(
             StatusCode::FORBIDDEN,
-            new_password_page(&token, min, Some("Le formulaire a expiré : recommencez.".into())),
+            new_password_page(
+                &token,
+                min,
+                Some("Le formulaire a expiré : recommencez.".into()),
+            ),
         ));
     }
     let login = account.spec.login.clone();
@@ -264,7 +285,11 @@ async fn new_password(
     );
     event.role = Some(account.spec.role.code().to_string());
     event.data_kind = "COMPTE".into();
-    if !state.store.use_password_reset(&hash, now, &phc, &event).await? {
+    if !state
+        .store
+        .use_password_reset(&hash, now, &phc, &event)
+        .await?
+    {
         return Ok(invalid_link());
     }
     let mut h = HeaderMap::new();
@@ -273,7 +298,9 @@ async fn new_password(
     }
     set_cookie(&mut h, RESET_CSRF_COOKIE, "", Some(0), "Strict");
     let page = FormPage {
-        info: Some("Mot de passe changé. Toutes les sessions de votre compte ont été fermées.".into()),
+        info: Some(
+            "Mot de passe changé. Toutes les sessions de votre compte ont été fermées.".into(),
+        ),
         links: vec![("/connexion".into(), "Se connecter".into())],
         ..FormPage::new("Mot de passe changé")
     };

@@ -102,7 +102,7 @@ async fn only_failures_count_and_per_client_address() {
         assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
         // Another address, and other accounts, are not touched.
         for login in ["camille", "rh"] {
-            let mut other = Browser::<Page>::new(&env).from_address(ip("127.0.0.2"));
+            let mut other = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.2"));
             let p = other.login(login, PASSWORD).await;
             assert_eq!(
                 (p.status, p.location.as_str()),
@@ -152,34 +152,56 @@ async fn a_guessed_account_is_slowed_never_locked_and_answers_like_any_failure()
         let unknown = attacker.login("personne", WRONG).await;
         assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
         let message = alert(&unknown.html);
-        assert!(message.contains("Identifiant ou mot de passe incorrect"), "{message}");
+        assert!(
+            message.contains("Identifiant ou mot de passe incorrect"),
+            "{message}"
+        );
         for i in 0..5 {
             let p = attacker.login("camille", WRONG).await;
-            assert_eq!((p.status, alert(&p.html)), (unknown.status, message.clone()), "{i}");
+            assert_eq!(
+                (p.status, alert(&p.html)),
+                (unknown.status, message.clone()),
+                "{i}"
+            );
         }
         // Slowed now: even the right password gets the very same answer, from anywhere.
-        let mut owner = Browser::<Page>::new(&env).from_address(ip("127.0.0.2"));
+        let mut owner = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.2"));
         let p = owner.login("camille", PASSWORD).await;
-        assert_eq!((p.status, alert(&p.html)), (unknown.status, message.clone()));
+        assert_eq!(
+            (p.status, alert(&p.html)),
+            (unknown.status, message.clone())
+        );
         // Hammering during the delay neither gets checked nor pushes the delay.
         for _ in 0..10 {
             let p = attacker.login("camille", PASSWORD).await;
-            assert_eq!((p.status, alert(&p.html)), (unknown.status, message.clone()));
+            assert_eq!(
+                (p.status, alert(&p.html)),
+                (unknown.status, message.clone())
+            );
         }
         // The owner is told once, by e-mail.
         let mails = sink.wait_for(1).await;
         assert_eq!(smtp::rcpt(&mails[0]), ["Camille@Example.org"]);
         assert!(smtp::header(&mails[0], "Subject").contains("tentatives de connexion"));
         let body = smtp::body(&mails[0]);
-        assert!(body.contains("« camille »") && body.contains("https://siseri.example/mot-de-passe-oublie"), "{body}");
+        assert!(
+            body.contains("« camille »")
+                && body.contains("https://siseri.example/mot-de-passe-oublie"),
+            "{body}"
+        );
         assert!(!body.contains(PASSWORD) && !body.contains(WRONG));
         // One delay (a minute after the fifth failure) later, the owner gets in.
         env.instants.advance(chrono::Duration::seconds(61));
         let p = owner.login("camille", PASSWORD).await;
-        assert_eq!((p.status, p.location.as_str()), (StatusCode::SEE_OTHER, "/compte"), "{}", p.html);
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (StatusCode::SEE_OTHER, "/compte"),
+            "{}",
+            p.html
+        );
 
         // A persistent attacker: each real attempt as soon as allowed, hammering between.
-        let mut attacker = Browser::<Page>::new(&env).from_address(ip("127.0.0.3"));
+        let mut attacker = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.3"));
         for _ in 0..5 {
             attacker.login("camille", WRONG).await;
         }
@@ -188,7 +210,10 @@ async fn a_guessed_account_is_slowed_never_locked_and_answers_like_any_failure()
                 attacker.login("camille", WRONG).await;
             }
             env.instants.advance(chrono::Duration::minutes(minutes));
-            assert_eq!(attacker.login("camille", WRONG).await.status, StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                attacker.login("camille", WRONG).await.status,
+                StatusCode::UNAUTHORIZED
+            );
         }
         // The owner waits at most the longest delay (15 minutes) after the last real attempt.
         env.instants.advance(chrono::Duration::minutes(14));
@@ -197,7 +222,11 @@ async fn a_guessed_account_is_slowed_never_locked_and_answers_like_any_failure()
         env.instants.advance(chrono::Duration::minutes(1));
         let p = owner.login("camille", PASSWORD).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
-        assert_eq!(sink.wait_for(2).await.len(), 2, "told again for the second run");
+        assert_eq!(
+            sink.wait_for(2).await.len(),
+            2,
+            "told again for the second run"
+        );
 
         let journal = env.db.store.journal_page(0, 1000).await.unwrap();
         assert!(journal.iter().any(|e| e.event.action == "CONNEXION_REFUSEE"
@@ -214,7 +243,10 @@ async fn the_second_factor_is_throttled_and_required_of_designated_doctors() {
         .await;
         let mut b = Browser::<Page>::new(&env);
         let p = b.login("dr.famille", PASSWORD).await;
-        assert_eq!(p.location, "/compte/second-facteur", "a designated doctor sets up TOTP");
+        assert_eq!(
+            p.location, "/compte/second-facteur",
+            "a designated doctor sets up TOTP"
+        );
         let p = b.get("/compte").await;
         assert_eq!(p.location, "/connexion/second-facteur");
 
@@ -222,33 +254,61 @@ async fn the_second_factor_is_throttled_and_required_of_designated_doctors() {
             a.rpps = Some(Rpps::parse("10000000009").unwrap());
         })
         .await;
-        env.db.store.set_totp("dr.a", TOTP, &[], &support::web::event()).await.unwrap();
+        env.db
+            .store
+            .set_totp("dr.a", TOTP, &[], &support::web::event())
+            .await
+            .unwrap();
         let mut b = Browser::<Page>::new(&env);
-        assert_eq!(b.login("dr.a", PASSWORD).await.location, "/connexion/second-facteur");
+        assert_eq!(
+            b.login("dr.a", PASSWORD).await.location,
+            "/connexion/second-facteur"
+        );
         let csrf = csrf_of(&b.get("/connexion/second-facteur").await.html);
-        let wrong = if now_code(TOTP) == "000000" { "111111" } else { "000000" };
+        let wrong = if now_code(TOTP) == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
         let mut answers = Vec::new();
         for _ in 0..5 {
             let p = b
-                .post("/connexion/second-facteur", &[("csrf", &csrf), ("code", wrong)])
+                .post(
+                    "/connexion/second-facteur",
+                    &[("csrf", &csrf), ("code", wrong)],
+                )
                 .await;
             answers.push((p.status, alert(&p.html)));
         }
         // Slowed: the right code is not even checked, and answered the same.
         let p = b
-            .post("/connexion/second-facteur", &[("csrf", &csrf), ("code", &now_code(TOTP))])
+            .post(
+                "/connexion/second-facteur",
+                &[("csrf", &csrf), ("code", &now_code(TOTP))],
+            )
             .await;
         answers.push((p.status, alert(&p.html)));
         assert!(answers.iter().all(|a| a == &answers[0]), "{answers:?}");
         assert_eq!(answers[0].0, StatusCode::UNAUTHORIZED);
         // The password alone does not clear the failures.
         let mut again = Browser::<Page>::new(&env);
-        assert_eq!(again.login("dr.a", PASSWORD).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            again.login("dr.a", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED
+        );
         env.instants.advance(chrono::Duration::seconds(61));
         let p = b
-            .post("/connexion/second-facteur", &[("csrf", &csrf), ("code", &now_code(TOTP))])
+            .post(
+                "/connexion/second-facteur",
+                &[("csrf", &csrf), ("code", &now_code(TOTP))],
+            )
             .await;
-        assert_eq!((p.status, p.location.as_str()), (StatusCode::SEE_OTHER, "/compte"), "{}", p.html);
+        assert_eq!(
+            (p.status, p.location.as_str()),
+            (StatusCode::SEE_OTHER, "/compte"),
+            "{}",
+            p.html
+        );
     }
 }
 
@@ -293,7 +353,11 @@ async fn a_forgotten_password_by_e_mail_end_to_end() {
         assert_eq!(answers[0].0, StatusCode::OK);
         let mails = sink.wait_for(1).await;
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        assert_eq!(sink.messages().len(), 1, "one mail: rh has no address, personne no account");
+        assert_eq!(
+            sink.messages().len(),
+            1,
+            "one mail: rh has no address, personne no account"
+        );
         assert_eq!(smtp::rcpt(&mails[0]), ["Camille@Example.org"]);
         let link = link_of(&mails[0]);
 
@@ -314,7 +378,11 @@ async fn a_forgotten_password_by_e_mail_end_to_end() {
         let p = b
             .post(
                 "/mot-de-passe-oublie/nouveau",
-                &[("csrf", &csrf_of(&p.html)), ("jeton", &token), ("nouveau", fresh)],
+                &[
+                    ("csrf", &csrf_of(&p.html)),
+                    ("jeton", &token),
+                    ("nouveau", fresh),
+                ],
             )
             .await;
         assert_eq!(p.status, StatusCode::OK, "{}", p.html);
@@ -322,7 +390,10 @@ async fn a_forgotten_password_by_e_mail_end_to_end() {
         // Every session of the account ended; the old password no longer works.
         assert_eq!(session.get("/compte").await.location, "/connexion");
         assert_eq!(
-            Browser::<Page>::new(&env).login("camille", PASSWORD).await.status,
+            Browser::<Page>::new(&env)
+                .login("camille", PASSWORD)
+                .await
+                .status,
             StatusCode::UNAUTHORIZED
         );
         Browser::<Page>::logged_in(&env, "camille", fresh, None).await;
@@ -331,14 +402,23 @@ async fn a_forgotten_password_by_e_mail_end_to_end() {
         let p = b
             .post(
                 "/mot-de-passe-oublie/nouveau",
-                &[("csrf", &csrf), ("jeton", &token), ("nouveau", "encore une autre phrase")],
+                &[
+                    ("csrf", &csrf),
+                    ("jeton", &token),
+                    ("nouveau", "encore une autre phrase"),
+                ],
             )
             .await;
         assert_eq!(p.status, StatusCode::NOT_FOUND);
         let journal = env.db.store.journal_page(0, 1000).await.unwrap();
-        assert!(journal.iter().any(|e| e.event.actor == "camille"
-            && e.event.data_kind == "COMPTE"
-            && e.event.detail.as_deref().is_some_and(|d| d.starts_with("nouveau mot de passe par lien"))));
+        assert!(journal.iter().any(|e| {
+            e.event.actor == "camille"
+                && e.event.data_kind == "COMPTE"
+                && e.event
+                    .detail
+                    .as_deref()
+                    .is_some_and(|d| d.starts_with("nouveau mot de passe par lien"))
+        }));
 
         // A link lives 30 minutes.
         let form = b.get("/mot-de-passe-oublie").await;
@@ -368,7 +448,12 @@ async fn authenticated_answers_are_never_stored() {
             );
         }
         let bearer = token(&env.db, "camille").await;
-        for path in ["/api/v1/moi", &format!("/api/v1/travailleurs/{NIR}"), "/api/v1/moi/journal", "/api/v1/resultats/999/versions"] {
+        for path in [
+            "/api/v1/moi",
+            &format!("/api/v1/travailleurs/{NIR}"),
+            "/api/v1/moi/journal",
+            "/api/v1/resultats/999/versions",
+        ] {
             let r = env
                 .http
                 .get(format!("{}{path}", env.base))
@@ -377,7 +462,9 @@ async fn authenticated_answers_are_never_stored() {
                 .await
                 .unwrap();
             assert_eq!(
-                r.headers().get("cache-control").and_then(|v| v.to_str().ok()),
+                r.headers()
+                    .get("cache-control")
+                    .and_then(|v| v.to_str().ok()),
                 Some("no-store"),
                 "{path}: {}",
                 r.status()
@@ -386,9 +473,16 @@ async fn authenticated_answers_are_never_stored() {
         // Public assets keep their caching, with the session cookie or without.
         let p = b.get("/static/siseri.css").await;
         assert_eq!(p.status, StatusCode::OK);
-        let cache = p.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("");
+        let cache = p
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         assert!(cache.contains("public"), "{cache}");
-        assert!(p.headers.get("strict-transport-security").is_none(), "plain HTTP, no proxy");
+        assert!(
+            p.headers.get("strict-transport-security").is_none(),
+            "plain HTTP, no proxy"
+        );
     }
 }
 

@@ -100,7 +100,12 @@ pub struct ServeArgs {
 pub struct WebArgs {
     /// Bloc d'adresses d'un mandataire inverse (reverse proxy) dont les en-têtes
     /// X-Forwarded-For et X-Forwarded-Proto sont crus (répétable ; 10.0.0.0/8, ::1/128…).
-    #[arg(long = "trusted-proxy", value_name = "CIDR", env = "SISERI_TRUSTED_PROXY", value_delimiter = ',')]
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "SISERI_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<siseri_server::client::Cidr>,
     /// Adresse publique du registre, pour les liens des courriels (par défaut : l'adresse
     /// d'écoute, en http).

@@ -76,8 +76,8 @@ pub async fn serve(
         .with_trusted_proxies(TrustedProxies::new(web.trusted_proxies.clone()))
         .with_mail(smtp, &public_url);
     siseri_server::serve(listener, state, shutdown_signal())
-    .await
-    .map_err(|e| CliError::Internal(e.to_string()))?;
+        .await
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
 }

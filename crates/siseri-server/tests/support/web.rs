@@ -199,7 +199,7 @@ impl<'a, A: From<Page>> Browser<'a, A> {
     }
 
     /// The same browser connecting from `local` (see [`client_from`]).
-    pub fn from_address(mut self, local: std::net::IpAddr) -> Self {
+    pub fn connecting_from(mut self, local: std::net::IpAddr) -> Self {
         self.http = client_from(local);
         self
     }
