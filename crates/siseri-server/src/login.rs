@@ -28,6 +28,10 @@ const FAILURES_PER_ADDRESS: u32 = 30;
 const ADDRESS_WINDOW: Duration = Duration::from_secs(300);
 /// The double-submit cookie that protects the login form itself.
 pub(crate) const LOGIN_CSRF_COOKIE: &str = "siseri_connexion";
+/// The cookie of a browser where an account logged in (a random token, stored hashed).
+const DEVICE_COOKIE: &str = "siseri_appareil";
+/// How long a browser is remembered: a year.
+const DEVICE_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 /// The one answer to every failed login, whatever failed (wrong login or password, unknown
 /// or slowed account): no answer may tell whether an account exists (`access.md`).
 pub const LOGIN_FAILED: &str = "Identifiant ou mot de passe incorrect. Après plusieurs échecs, \
@@ -255,12 +259,19 @@ async fn login(
     }
     let now = state.instants.now();
     let state_row = store.login_state(&login).await?;
+    // A browser where this account logged in before is not slowed (OWASP's device cookies):
+    // an attacker taking every slot as it opens cannot keep the owner out that way.
+    let device = cookie(&headers, DEVICE_COOKIE).map(auth::token_hash);
+    let known_device = match (&state_row, &device) {
+        (Some(_), Some(d)) => store.login_device_known(&login, d).await?,
+        _ => false,
+    };
     let slowed = match &state_row {
-        Some(_) => store
+        Some(_) if !known_device => store
             .login_throttle(&login)
             .await?
             .is_some_and(|t| t.slowed_at(now)),
-        None => false,
+        _ => false,
     };
     // A slowed account is not checked at all (its password is not even compared), but the
     // same work is done as for any other attempt, so that timing tells nothing either.
@@ -291,6 +302,10 @@ async fn login(
                 )])
                 .await?;
         } else {
+            if let Some(d) = device.as_deref().filter(|_| known_device) {
+                // A stolen device token gives one guess, not a way around the delay.
+                store.forget_login_device(d).await?;
+            }
             let event = login_event(
                 &login,
                 "CONNEXION_REFUSEE",
@@ -313,12 +328,26 @@ async fn login(
     } else {
         store.login_succeeded(&login, &event).await?;
     }
+    let mut out = HeaderMap::new();
+    if !known_device {
+        let token = auth::random_secret();
+        store
+            .add_login_device(&login, &auth::token_hash(&token), now)
+            .await?;
+        set_cookie(
+            &mut out,
+            DEVICE_COOKIE,
+            &token,
+            Some(DEVICE_COOKIE_SECONDS),
+            "Strict",
+        );
+    }
     start_session(
         &state,
         &headers,
         &row.account,
         row.totp_secret.is_some(),
-        HeaderMap::new(),
+        out,
     )
     .await
 }

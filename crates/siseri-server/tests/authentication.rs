@@ -215,17 +215,48 @@ async fn a_guessed_account_is_slowed_never_locked_and_answers_like_any_failure()
                 StatusCode::UNAUTHORIZED
             );
         }
-        // The owner waits at most the longest delay (15 minutes) after the last real attempt.
+        // On a browser where he never logged in, the owner waits at most the longest delay
+        // (15 minutes) after the attacker's last real attempt.
+        let mut elsewhere = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.6"));
         env.instants.advance(chrono::Duration::minutes(14));
-        let p = owner.login("camille", PASSWORD).await;
+        let p = elsewhere.login("camille", PASSWORD).await;
         assert_eq!(p.status, StatusCode::UNAUTHORIZED, "still slowed");
         env.instants.advance(chrono::Duration::minutes(1));
-        let p = owner.login("camille", PASSWORD).await;
+        let p = elsewhere.login("camille", PASSWORD).await;
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.html);
         assert_eq!(
             sink.wait_for(2).await.len(),
             2,
             "told again for the second run"
+        );
+
+        // On his usual browser (where he logged in before), he is not slowed at all.
+        let mut attacker = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.4"));
+        for _ in 0..6 {
+            attacker.login("camille", WRONG).await;
+        }
+        assert_eq!(
+            attacker.login("camille", PASSWORD).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let p = owner.login("camille", PASSWORD).await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "known browser: {}", p.html);
+        // A stolen device cookie gives one guess, then is worth nothing.
+        for _ in 0..5 {
+            attacker.login("camille", WRONG).await;
+        }
+        let mut thief = Browser::<Page>::new(&env).connecting_from(ip("127.0.0.5"));
+        let device = owner.cookies["siseri_appareil"].clone();
+        thief.cookies.insert("siseri_appareil".into(), device);
+        assert_eq!(
+            thief.login("camille", WRONG).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let p = thief.login("camille", PASSWORD).await;
+        assert_eq!(
+            p.status,
+            StatusCode::UNAUTHORIZED,
+            "the device was forgotten"
         );
 
         let journal = env.db.store.journal_page(0, 1000).await.unwrap();

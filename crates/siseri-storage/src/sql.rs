@@ -1102,6 +1102,40 @@ macro_rules! sql_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn add_login_device(&self, login: &str, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO login_devices (token_hash, account_id, created_at) \
+                     SELECT $1, id, $3 FROM accounts WHERE login = $2 ON CONFLICT (token_hash) DO NOTHING",
+                )
+                .bind(token_hash)
+                .bind(login)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                let _ = done;
+                Ok(())
+            }
+
+            async fn login_device_known(&self, login: &str, token_hash: &str) -> Result<bool, StoreError> {
+                let row = sqlx::query(
+                    "SELECT 1 AS known FROM login_devices d JOIN accounts a ON a.id = d.account_id \
+                     WHERE d.token_hash = $1 AND a.login = $2",
+                )
+                .bind(token_hash)
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn forget_login_device(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM login_devices WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn accounts_by_email(&self, email: &str) -> Result<Vec<Account>, StoreError> {
                 let found = sqlx::query("SELECT login FROM accounts WHERE LOWER(email) = LOWER($1) ORDER BY login")
                     .bind(email.trim())

@@ -207,6 +207,18 @@ pub trait Store: crate::Outbox + crate::Employers + Send + Sync + std::fmt::Debu
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
 
+    /// Remembers a browser where `login` logged in (the SHA-256 of its device token).
+    async fn add_login_device(
+        &self,
+        login: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Whether a device token was given to a browser where `login` logged in.
+    async fn login_device_known(&self, login: &str, token_hash: &str) -> Result<bool, StoreError>;
+    /// Forgets a device token (after a failure made with it: a stolen one gives one guess).
+    async fn forget_login_device(&self, token_hash: &str) -> Result<(), StoreError>;
+
     /// The accounts whose e-mail address is `email` (compared without case).
     async fn accounts_by_email(&self, email: &str) -> Result<Vec<Account>, StoreError>;
     /// Stores a forgotten-password link of an account (the SHA-256 of its token), with its

@@ -914,6 +914,20 @@ pub async fn login_throttle_and_password_resets(db: &TestDb) {
     ok(db.store.login_succeeded("dr.x", &audit()).await);
     assert_eq!(ok(db.store.login_throttle("dr.x").await), None);
 
+    // Devices where an account logged in.
+    assert!(!ok(db.store.login_device_known("dr.x", "d1").await));
+    ok(db.store.add_login_device("dr.x", "d1", minute(6)).await);
+    ok(db.store.add_login_device("dr.x", "d1", minute(7)).await);
+    ok(db.store.add_login_device("ghost", "d2", minute(7)).await);
+    assert!(ok(db.store.login_device_known("dr.x", "d1").await));
+    assert!(!ok(db.store.login_device_known("ghost", "d2").await));
+    assert!(
+        !ok(db.store.login_device_known("admin", "d1").await),
+        "another account's"
+    );
+    ok(db.store.forget_login_device("d1").await);
+    assert!(!ok(db.store.login_device_known("dr.x", "d1").await));
+
     // Links, found by e-mail without case.
     let found = ok(db.store.accounts_by_email("dr.x@example.ORG").await);
     assert_eq!(
