@@ -62,7 +62,7 @@ export async function newPage(browser, base) {
 // Demo accounts (crates/siseri/src/demo.rs) and their second factor.
 
 /** The demo logins whose role needs a second factor (Role::requires_second_factor). */
-export const SECOND_FACTOR_LOGINS = new Set(['admin', 'mdt', 'infirmier', 'crp', 'inspecteur']);
+export const SECOND_FACTOR_LOGINS = new Set(['admin', 'mdt', 'infirmier', 'medecin.designe', 'crp', 'inspecteur']);
 
 /** `demo_password` of demo.rs. */
 export function demoPassword(login) {

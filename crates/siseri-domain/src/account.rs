@@ -102,7 +102,12 @@ impl Role {
     pub fn requires_second_factor(self) -> bool {
         matches!(
             self,
-            Role::Mdt | Role::ProfessionnelSante | Role::Crp | Role::AgentControle | Role::Admin
+            Role::Mdt
+                | Role::ProfessionnelSante
+                | Role::MedecinDesigne
+                | Role::Crp
+                | Role::AgentControle
+                | Role::Admin
         )
     }
 
@@ -288,6 +293,9 @@ mod tests {
         }
         assert_eq!(Role::ALL.len(), 12);
         assert!(Role::Mdt.requires_second_factor());
+        // access.md: designated doctors read full records, so they need one too.
+        assert!(Role::MedecinDesigne.requires_second_factor());
+        assert_eq!(Role::MedecinDesigne.min_password_len(), 15);
         assert!(!Role::Travailleur.requires_second_factor());
         assert_eq!(Role::Admin.min_password_len(), 15);
         assert_eq!(Role::Employeur.min_password_len(), 12);

@@ -16,6 +16,7 @@ pub mod journal;
 pub mod limits;
 pub mod nomenclature;
 pub mod result;
+pub mod throttle;
 pub mod totals;
 pub mod worker;
 

@@ -15,6 +15,7 @@
 
 mod config;
 mod deliver;
+mod direct;
 mod queue;
 mod render;
 
@@ -23,6 +24,7 @@ pub use deliver::{
     BATCH, DeliveryError, DeliveryStats, FIRST_RETRY, LEASE, MAX_RETRY, backoff, deliver_due,
     message, spawn_delivery, transport,
 };
+pub use direct::send_now;
 pub use queue::{Recipient, enqueue, inbox_items_for, notices_for};
 pub use render::{
     AlertNotice, EstablishmentRef, Rendered, WorkerIdentity, format_msv, kind_label, kind_short,

@@ -12,6 +12,7 @@ mod api_workers;
 mod assets;
 pub mod auth;
 pub mod caller;
+pub mod client;
 mod error;
 pub mod extract;
 pub mod federation;
@@ -20,12 +21,14 @@ pub mod notifications;
 pub mod oidc;
 pub mod pages;
 pub mod records;
+pub mod redirect;
+mod reset;
 mod state;
 pub mod transmissions;
 
 pub use api::openapi_document;
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, Instants};
 
 use std::time::Duration;
 
@@ -73,6 +76,40 @@ async fn same_origin_writes(
         }
     }
     next.run(request).await
+}
+
+/// `Cache-Control: no-store` on every answer to an authenticated request (a session cookie
+/// or a bearer token: `access.md`), and on every answer that sets a cookie, so that the back
+/// button after logging out shows nothing; public static assets keep their own (`public`)
+/// caching, since they hold nothing personal. `Strict-Transport-Security` when a trusted
+/// proxy says the client came over HTTPS (the server itself speaks plain HTTP).
+async fn private_responses(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let h = request.headers();
+    let authenticated = caller::cookie(h, caller::SESSION_COOKIE).is_some()
+        || h.contains_key(header::AUTHORIZATION);
+    let https = state
+        .trusted_proxies
+        .forwarded_https(client::peer(request.extensions()), h);
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let public = headers
+        .get(header::CACHE_CONTROL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("public"));
+    if (authenticated && !public) || headers.contains_key(header::SET_COOKIE) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if https {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// Every request gets a 1 MiB body limit and a 30-second timeout (api.md), except the
@@ -154,11 +191,17 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(login::routes())
+        .merge(reset::routes())
         .merge(federation::routes())
         .merge(assets::routes())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn(same_origin_writes))
         .layer(axum::middleware::from_fn(error::plain_text_errors))
+        // Outside the error mapping: an authenticated error page is not kept either.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            private_responses,
+        ))
         .layer(security)
         .layer(axum::middleware::from_fn(limits))
         .layer(TraceLayer::new_for_http())
@@ -174,7 +217,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    // The peer's address reaches the handlers: the login throttle counts per client.
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -4,14 +4,13 @@
 //! form carries the session's anti-forgery token.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,18 +20,25 @@ use siseri_domain::journal::JournalEvent;
 
 use crate::auth;
 use crate::caller::{Caller, SESSION_COOKIE, authenticate, cookie};
+use crate::client::ClientAddress;
 use crate::extract::{PageForm, PagePath};
 use crate::{ApiError, AppState};
 
-/// Failures that lock an account, and for how long (`access.md`).
-pub const LOCK_AFTER: i64 = 5;
-/// Lock duration in minutes.
-pub const LOCK_MINUTES: i64 = 15;
-/// Login attempts allowed per address and window.
-const ATTEMPTS_PER_ADDRESS: u32 = 30;
+/// Failures allowed per client address and window (`access.md`).
+const FAILURES_PER_ADDRESS: u32 = 30;
 const ADDRESS_WINDOW: Duration = Duration::from_secs(300);
 /// The double-submit cookie that protects the login form itself.
-const LOGIN_CSRF_COOKIE: &str = "siseri_connexion";
+pub(crate) const LOGIN_CSRF_COOKIE: &str = "siseri_connexion";
+/// The cookie of a browser where an account logged in (a random token, stored hashed).
+const DEVICE_COOKIE: &str = "siseri_appareil";
+/// How long a browser is remembered: a year.
+const DEVICE_COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+/// The one answer to every failed login, whatever failed (wrong login or password, unknown
+/// or slowed account): no answer may tell whether an account exists (`access.md`).
+pub const LOGIN_FAILED: &str = "Identifiant ou mot de passe incorrect. Après plusieurs échecs, \
+                                chaque nouvel essai sur un compte doit attendre quelques minutes.";
+/// The one answer to every failed second factor (wrong, replayed, or the account slowed).
+pub const CODE_FAILED: &str = "Code incorrect ou déjà utilisé.";
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -55,37 +61,35 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/deconnexion", axum::routing::post(logout))
 }
 
-/// Per-address throttling of login attempts (in memory: one process serves).
+/// Failures per client address (in memory: the per-account throttle, which matters, is in
+/// the database; this one only blunts one address's spraying over many accounts). Only
+/// failures count, so that a busy address (a hospital behind one NAT) is never refused for
+/// logging in successfully.
 #[derive(Debug, Default)]
 pub struct Throttle {
     seen: Mutex<HashMap<String, (Instant, u32)>>,
 }
 
 impl Throttle {
-    /// Counts an attempt; false when the address is over its allowance.
-    pub fn allow(&self, address: &str) -> bool {
+    /// Whether `address` may try again: fewer than 30 failures in its current window.
+    pub fn allows(&self, address: &str) -> bool {
         let Ok(mut seen) = self.seen.lock() else {
             return true;
         };
         let now = Instant::now();
         seen.retain(|_, (start, _)| now.duration_since(*start) < ADDRESS_WINDOW);
-        let entry = seen.entry(address.to_string()).or_insert((now, 0));
-        entry.1 += 1;
-        entry.1 <= ATTEMPTS_PER_ADDRESS
+        seen.get(address)
+            .is_none_or(|(_, failures)| *failures < FAILURES_PER_ADDRESS)
     }
-}
 
-/// The peer's address, when the server was started with connection info.
-pub struct ClientAddress(pub String);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        Ok(ClientAddress(ip.unwrap_or_else(|| "inconnue".to_string())))
+    /// Counts a failure of `address`.
+    pub fn failed(&self, address: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            let entry = seen
+                .entry(address.to_string())
+                .or_insert((Instant::now(), 0));
+            entry.1 = entry.1.saturating_add(1);
+        }
     }
 }
 
@@ -161,9 +165,14 @@ impl FormPage {
 }
 
 fn login_page(state: &AppState, csrf: &str, error: Option<String>) -> FormPage {
+    let mut links = vec![(
+        crate::reset::FORGOTTEN_PATH.to_string(),
+        "Mot de passe oublié ?".to_string(),
+    )];
+    links.extend(crate::federation::buttons(state));
     FormPage {
         error,
-        links: crate::federation::buttons(state),
+        links,
         action: "/connexion",
         csrf: csrf.to_string(),
         fields: &LOGIN_FIELDS,
@@ -235,53 +244,43 @@ async fn login(
         return Ok((StatusCode::FORBIDDEN, h, page).into_response());
     }
     let login = form.login.trim().to_lowercase();
-    let generic = "Identifiant ou mot de passe incorrect.";
-    if !state.throttle.allow(&address) {
+    if !state.throttle.allows(&address) {
         store
             .append_journal(&[login_event(
                 &login,
                 "CONNEXION_REFUSEE",
                 "REFUSE",
-                "trop de tentatives depuis cette adresse",
+                "trop d'échecs depuis cette adresse",
             )])
             .await?;
-        let page = login_page(
-            &state,
-            &csrf,
-            Some(
-                "Trop de tentatives depuis votre adresse : réessayez dans quelques minutes.".into(),
-            ),
-        );
-        return Ok(refusal(StatusCode::TOO_MANY_REQUESTS, page));
+        return Ok(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            address_page(&state, &csrf),
+        ));
     }
-    let now = Utc::now();
+    let now = state.instants.now();
     let state_row = store.login_state(&login).await?;
-    if let Some(until) = state_row
+    // A browser where this account logged in before is not slowed (OWASP's device cookies):
+    // an attacker taking every slot as it opens cannot keep the owner out that way.
+    let device = cookie(&headers, DEVICE_COOKIE).map(auth::token_hash);
+    let known_device = match (&state_row, &device) {
+        (Some(_), Some(d)) => store.login_device_known(&login, d).await?,
+        _ => false,
+    };
+    let slowed = match &state_row {
+        Some(_) if !known_device => store
+            .login_throttle(&login)
+            .await?
+            .is_some_and(|t| t.slowed_at(now)),
+        _ => false,
+    };
+    // A slowed account is not checked at all (its password is not even compared), but the
+    // same work is done as for any other attempt, so that timing tells nothing either.
+    let phc = state_row
         .as_ref()
-        .and_then(|s| s.locked_until)
-        .filter(|u| *u > now)
-    {
-        store
-            .append_journal(&[login_event(
-                &login,
-                "CONNEXION_REFUSEE",
-                "REFUSE",
-                "compte verrouillé",
-            )])
-            .await?;
-        let minutes = (until - now).num_minutes() + 1;
-        let page = login_page(
-            &state,
-            &csrf,
-            Some(format!(
-                "Compte verrouillé après {LOCK_AFTER} échecs : réessayez dans {minutes} minute(s), ou contactez le gestionnaire du registre."
-            )),
-        );
-        return Ok(refusal(StatusCode::FORBIDDEN, page));
-    }
-    let phc = state_row.as_ref().and_then(|s| s.password_hash.clone());
+        .filter(|_| !slowed)
+        .and_then(|s| s.password_hash.clone());
     let password = form.password.clone();
-    // Verify even for unknown logins, so that timing does not reveal which exist.
     let matches = tokio::task::spawn_blocking(move || match phc {
         Some(p) => auth::verify_password(&password, &p),
         None => {
@@ -292,37 +291,97 @@ async fn login(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let Some(row) = state_row.filter(|_| matches) else {
-        let until = now + chrono::Duration::minutes(LOCK_MINUTES);
-        let event = login_event(
-            &login,
-            "CONNEXION_REFUSEE",
-            "REFUSE",
-            "mot de passe incorrect",
-        );
-        let (_, locked) = store
-            .login_failed(&login, LOCK_AFTER, until, &event)
-            .await?;
-        let message = if locked.is_some() {
-            format!("Compte verrouillé après {LOCK_AFTER} échecs, pour {LOCK_MINUTES} minutes.")
+        state.throttle.failed(&address);
+        if slowed {
+            // Not counted: hammering a slowed account must not push its owner's delay.
+            store
+                .append_journal(&[login_event(
+                    &login,
+                    "CONNEXION_REFUSEE",
+                    "REFUSE",
+                    "compte ralenti : essai non vérifié",
+                )])
+                .await?;
         } else {
-            generic.to_string()
-        };
+            if let Some(d) = device.as_deref().filter(|_| known_device) {
+                // A stolen device token gives one guess, not a way around the delay.
+                store.forget_login_device(d).await?;
+            }
+            let event = login_event(
+                &login,
+                "CONNEXION_REFUSEE",
+                "REFUSE",
+                "mot de passe incorrect",
+            );
+            failed_on_account(&state, &login, now, &event).await?;
+        }
         return Ok(refusal(
             StatusCode::UNAUTHORIZED,
-            login_page(&state, &csrf, Some(message)),
+            login_page(&state, &csrf, Some(LOGIN_FAILED.into())),
         ));
     };
     let mut event = login_event(&login, "CONNEXION", "OK", "mot de passe");
     event.role = Some(row.account.spec.role.code().to_string());
-    store.login_succeeded(&login, &event).await?;
+    if row.account.spec.role.requires_second_factor() && row.totp_secret.is_some() {
+        // The password alone does not clear the account's failures: otherwise knowing it
+        // would allow guessing the second factor without end.
+        store.append_journal(&[event]).await?;
+    } else {
+        store.login_succeeded(&login, &event).await?;
+    }
+    let mut out = HeaderMap::new();
+    if !known_device {
+        let token = auth::random_secret();
+        store
+            .add_login_device(&login, &auth::token_hash(&token), now)
+            .await?;
+        set_cookie(
+            &mut out,
+            DEVICE_COOKIE,
+            &token,
+            Some(DEVICE_COOKIE_SECONDS),
+            "Strict",
+        );
+    }
     start_session(
         &state,
         &headers,
         &row.account,
         row.totp_secret.is_some(),
-        HeaderMap::new(),
+        out,
     )
     .await
+}
+
+/// The page of an address over its allowance of failures (about the address, not about any
+/// account, so it may say so).
+fn address_page(state: &AppState, csrf: &str) -> FormPage {
+    login_page(
+        state,
+        csrf,
+        Some("Trop d’échecs depuis votre adresse : réessayez dans quelques minutes.".into()),
+    )
+}
+
+/// Counts a failure (password or second factor) on the account `login`, with its journal
+/// entry, and tells the owner by e-mail when his account has just become slowed.
+async fn failed_on_account(
+    state: &AppState,
+    login: &str,
+    now: chrono::DateTime<Utc>,
+    event: &JournalEvent,
+) -> Result<(), ApiError> {
+    let Some((throttle, tell)) = state.store.record_login_failure(login, now, event).await? else {
+        return Ok(());
+    };
+    if tell {
+        let email = state.store.account(login).await?.and_then(|a| a.spec.email);
+        if let Some(email) = email {
+            let (subject, body) = crate::reset::guessing_notice(state, login, &throttle);
+            crate::reset::send_later(state, email, subject, body);
+        }
+    }
+    Ok(())
 }
 
 /// Opens a new session for `account` (the previous one, if any, ends: no fixation)
@@ -430,6 +489,7 @@ struct CodeForm {
 
 async fn second_factor(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     headers: HeaderMap,
     PageForm(form): PageForm<CodeForm>,
 ) -> Result<Response, ApiError> {
@@ -446,39 +506,67 @@ async fn second_factor(
             ),
         ));
     }
-    let now = Utc::now();
-    let secret = store
-        .login_state(&p.login)
+    if !state.throttle.allows(&address) {
+        return Ok(refusal(
+            StatusCode::TOO_MANY_REQUESTS,
+            code_page(
+                &p.csrf,
+                Some(
+                    "Trop d’échecs depuis votre adresse : réessayez dans quelques minutes.".into(),
+                ),
+            ),
+        ));
+    }
+    // The second factor is guessable (a million codes): the account's throttle applies to it
+    // as to the password.
+    let now = state.instants.now();
+    let slowed = store
+        .login_throttle(&p.login)
         .await?
-        .and_then(|l| l.totp_secret);
-    let step = secret
-        .as_deref()
-        .and_then(|s| auth::totp_step(s, &form.code, now.timestamp().unsigned_abs()));
-    let accepted = match step {
-        Some(step) => store.accept_totp_step(&p.login, step).await?,
-        None => {
-            store
-                .use_recovery_code(&p.login, &auth::code_hash(&form.code), now)
-                .await?
+        .is_some_and(|t| t.slowed_at(now));
+    let accepted = if slowed {
+        false
+    } else {
+        let secret = store
+            .login_state(&p.login)
+            .await?
+            .and_then(|l| l.totp_secret);
+        let step = secret
+            .as_deref()
+            // The code follows the wall clock (the user's device), not the throttle's.
+            .and_then(|s| auth::totp_step(s, &form.code, Utc::now().timestamp().unsigned_abs()));
+        match step {
+            Some(step) => store.accept_totp_step(&p.login, step).await?,
+            None => {
+                store
+                    .use_recovery_code(&p.login, &auth::code_hash(&form.code), now)
+                    .await?
+            }
         }
     };
     if !accepted {
-        let until = now + chrono::Duration::minutes(LOCK_MINUTES);
-        let event = login_event(
-            &p.login,
-            "CONNEXION_REFUSEE",
-            "REFUSE",
-            "second facteur incorrect",
-        );
-        let (_, locked) = store
-            .login_failed(&p.login, LOCK_AFTER, until, &event)
-            .await?;
-        if locked.is_some() {
-            store.delete_session(&p.hash).await?;
+        state.throttle.failed(&address);
+        if slowed {
+            store
+                .append_journal(&[login_event(
+                    &p.login,
+                    "CONNEXION_REFUSEE",
+                    "REFUSE",
+                    "compte ralenti : second facteur non vérifié",
+                )])
+                .await?;
+        } else {
+            let event = login_event(
+                &p.login,
+                "CONNEXION_REFUSEE",
+                "REFUSE",
+                "second facteur incorrect",
+            );
+            failed_on_account(&state, &p.login, now, &event).await?;
         }
         return Ok(refusal(
             StatusCode::UNAUTHORIZED,
-            code_page(&p.csrf, Some("Code incorrect ou déjà utilisé.".into())),
+            code_page(&p.csrf, Some(CODE_FAILED.into())),
         ));
     }
     store.promote_session(&p.hash).await?;

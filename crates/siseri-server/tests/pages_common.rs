@@ -122,6 +122,30 @@ async fn the_header_the_switcher_and_the_inbox() {
             .await;
         assert_eq!(p.location, "/", "no open redirect");
         assert!(!b.cookies.contains_key("siseri_etablissement"));
+        // Forms a browser would resolve to another site (issue 12, item 7).
+        for hostile in [
+            "/\\evil.example",
+            "/\\/evil.example",
+            "\\\\evil.example",
+            "/\t/evil.example",
+            "/%09/x\r\n//evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/ok//evil.example",
+            "/é",
+        ] {
+            let p = b
+                .post(
+                    "/choisir-etablissement",
+                    &[("csrf", &csrf), ("etablissement", ""), ("retour", hostile)],
+                )
+                .await;
+            assert_eq!(
+                (p.status, p.location.as_str()),
+                (StatusCode::SEE_OTHER, "/"),
+                "{hostile:?}"
+            );
+        }
 
         // The inbox: the notice, marked read once; another's id is not found.
         let inbox = b.get("/boite").await;

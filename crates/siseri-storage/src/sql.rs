@@ -51,6 +51,7 @@ macro_rules! sql_store {
         };
         use siseri_domain::ids::{Nir, Siren, Siret};
         use siseri_domain::journal::{self, JournalEntry, JournalEvent};
+        use siseri_domain::throttle::AccountThrottle;
         use siseri_domain::result::{
             DoseResult, OperationalReading, ReadingKey, ReadingValues, Reference, ResultValues,
             ResultVersion, Sender,
@@ -197,6 +198,15 @@ macro_rules! sql_store {
                     Some(r) => Ok(r.try_get("worker_id")?),
                     None => Err(StoreError::NotFound(format!("élément {id}"))),
                 }
+            }
+
+            fn throttle_row(row: &$row) -> Result<AccountThrottle, StoreError> {
+                Ok(AccountThrottle {
+                    failures: row.try_get("failures")?,
+                    last_failure_at: row.try_get("last_failure_at")?,
+                    next_attempt_at: row.try_get("next_attempt_at")?,
+                    notified_at: row.try_get("notified_at")?,
+                })
             }
 
             fn delegation_row(row: &$row) -> Result<DelegationRow, StoreError> {
@@ -971,24 +981,54 @@ macro_rules! sql_store {
                 }))
             }
 
-            async fn login_failed(&self, login: &str, lock_after: i64, locked_until: DateTime<Utc>, audit: &JournalEvent) -> Result<(i64, Option<DateTime<Utc>>), StoreError> {
+            async fn login_throttle(&self, login: &str) -> Result<Option<AccountThrottle>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT t.failures, t.last_failure_at, t.next_attempt_at, t.notified_at \
+                     FROM login_throttle t JOIN accounts a ON a.id = t.account_id WHERE a.login = $1",
+                )
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(Self::throttle_row).transpose()
+            }
+
+            async fn record_login_failure(&self, login: &str, at: DateTime<Utc>, audit: &JournalEvent) -> Result<Option<(AccountThrottle, bool)>, StoreError> {
+                // The journal head's lock (begin_write) serialises concurrent failures.
                 let mut tx = self.begin_write().await?;
-                let row = sqlx::query("UPDATE accounts SET failed_logins = failed_logins + 1 WHERE login = $1 RETURNING failed_logins")
+                let account = sqlx::query("SELECT id FROM accounts WHERE login = $1")
                     .bind(login)
                     .fetch_optional(&mut *tx)
                     .await?;
-                let mut outcome = (0, None);
-                if let Some(row) = row {
-                    let failures: i64 = row.try_get("failed_logins")?;
-                    outcome.0 = failures;
-                    if failures >= lock_after {
-                        sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = $2 WHERE login = $1")
-                            .bind(login)
-                            .bind(locked_until)
-                            .execute(&mut *tx)
-                            .await?;
-                        outcome.1 = Some(locked_until);
+                let mut outcome = None;
+                if let Some(account) = account {
+                    let account: i64 = account.try_get("id")?;
+                    let previous = sqlx::query(
+                        "SELECT failures, last_failure_at, next_attempt_at, notified_at \
+                         FROM login_throttle WHERE account_id = $1",
+                    )
+                    .bind(account)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let previous = previous.as_ref().map(Self::throttle_row).transpose()?;
+                    let mut next = AccountThrottle::after_failure(previous.as_ref(), at);
+                    let tell = next.owner_to_be_told(at);
+                    if tell {
+                        next.notified_at = Some(at);
                     }
+                    sqlx::query(
+                        "INSERT INTO login_throttle (account_id, failures, last_failure_at, next_attempt_at, notified_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id) DO UPDATE SET \
+                         failures = excluded.failures, last_failure_at = excluded.last_failure_at, \
+                         next_attempt_at = excluded.next_attempt_at, notified_at = excluded.notified_at",
+                    )
+                    .bind(account)
+                    .bind(next.failures)
+                    .bind(next.last_failure_at)
+                    .bind(next.next_attempt_at)
+                    .bind(next.notified_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    outcome = Some((next, tell));
                 }
                 Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
                 tx.commit().await?;
@@ -998,6 +1038,10 @@ macro_rules! sql_store {
             async fn login_succeeded(&self, login: &str, audit: &JournalEvent) -> Result<(), StoreError> {
                 let mut tx = self.begin_write().await?;
                 sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE login = $1")
+                    .bind(login)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_throttle WHERE account_id = (SELECT id FROM accounts WHERE login = $1)")
                     .bind(login)
                     .execute(&mut *tx)
                     .await?;
@@ -1068,6 +1112,125 @@ macro_rules! sql_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() == 1)
+            }
+
+            async fn add_login_device(&self, login: &str, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+                let done = sqlx::query(
+                    "INSERT INTO login_devices (token_hash, account_id, created_at) \
+                     SELECT $1, id, $3 FROM accounts WHERE login = $2 ON CONFLICT (token_hash) DO NOTHING",
+                )
+                .bind(token_hash)
+                .bind(login)
+                .bind(at)
+                .execute(&self.pool)
+                .await?;
+                let _ = done;
+                Ok(())
+            }
+
+            async fn login_device_known(&self, login: &str, token_hash: &str) -> Result<bool, StoreError> {
+                let row = sqlx::query(
+                    "SELECT 1 AS known FROM login_devices d JOIN accounts a ON a.id = d.account_id \
+                     WHERE d.token_hash = $1 AND a.login = $2",
+                )
+                .bind(token_hash)
+                .bind(login)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.is_some())
+            }
+
+            async fn forget_login_device(&self, token_hash: &str) -> Result<(), StoreError> {
+                sqlx::query("DELETE FROM login_devices WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn accounts_by_email(&self, email: &str) -> Result<Vec<Account>, StoreError> {
+                let found = sqlx::query("SELECT login FROM accounts WHERE LOWER(email) = LOWER($1) ORDER BY login")
+                    .bind(email.trim())
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut out = Vec::with_capacity(found.len());
+                for row in &found {
+                    let login: String = row.try_get("login")?;
+                    if let Some(a) = self.account(&login).await? {
+                        out.push(a);
+                    }
+                }
+                Ok(out)
+            }
+
+            async fn add_password_reset(&self, login: &str, token_hash: &str, at: DateTime<Utc>, expires_at: DateTime<Utc>, audit: &JournalEvent) -> Result<(), StoreError> {
+                let mut tx = self.begin_write().await?;
+                let account = Self::id_in_tx(&mut tx, "SELECT id FROM accounts WHERE login = $1", login, "compte").await?;
+                sqlx::query("INSERT INTO password_resets (token_hash, account_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(token_hash)
+                    .bind(account)
+                    .bind(at)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn password_reset(&self, token_hash: &str, at: DateTime<Utc>) -> Result<Option<Account>, StoreError> {
+                let row = sqlx::query(
+                    "SELECT a.login, r.expires_at, r.used_at FROM password_resets r \
+                     JOIN accounts a ON a.id = r.account_id WHERE r.token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+                let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
+                if used_at.is_some() || expires_at <= at {
+                    return Ok(None);
+                }
+                let login: String = row.try_get("login")?;
+                self.account(&login).await
+            }
+
+            async fn use_password_reset(&self, token_hash: &str, at: DateTime<Utc>, password_hash: &str, audit: &JournalEvent) -> Result<bool, StoreError> {
+                let mut tx = self.begin_write().await?;
+                let row = sqlx::query("SELECT account_id, expires_at, used_at FROM password_resets WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else { return Ok(false) };
+                let account: i64 = row.try_get("account_id")?;
+                let expires_at: DateTime<Utc> = row.try_get("expires_at")?;
+                let used_at: Option<DateTime<Utc>> = row.try_get("used_at")?;
+                if used_at.is_some() || expires_at <= at {
+                    return Ok(false);
+                }
+                // Every link of the account ends with this one: an older mail is no key.
+                sqlx::query("UPDATE password_resets SET used_at = $2 WHERE account_id = $1 AND used_at IS NULL")
+                    .bind(account)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+                    .bind(account)
+                    .bind(password_hash)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_throttle WHERE account_id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
+                Self::append_in_tx(&mut tx, std::slice::from_ref(audit)).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn create_session(&self, token_hash: &str, login: &str, at: DateTime<Utc>, second_factor: bool, csrf: &str) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use siseri_domain::account::{Account, NewAccount};
 use siseri_domain::ids::{Nir, Siret};
 use siseri_domain::journal::{JournalEntry, JournalEvent};
 use siseri_domain::result::{DoseResult, OperationalReading, Reference, Sender};
+use siseri_domain::throttle::AccountThrottle;
 use siseri_domain::worker::{
     Attachment, Company, Designation, DesignationRole, Establishment, Worker,
 };
@@ -166,16 +167,20 @@ pub trait Store: crate::Outbox + crate::Employers + Send + Sync + std::fmt::Debu
 
     /// What a login needs (account, password hash, lockout, second factor).
     async fn login_state(&self, login: &str) -> Result<Option<LoginState>, StoreError>;
-    /// Counts a failure; at `lock_after` failures the account is locked until `locked_until`
-    /// and the count starts again. Returns the failures counted and the lock, if any.
-    async fn login_failed(
+    /// The login throttle of an account (`access.md`), if it has failed lately.
+    async fn login_throttle(&self, login: &str) -> Result<Option<AccountThrottle>, StoreError>;
+    /// Records a failed password or second factor of an account at `at`
+    /// ([`AccountThrottle::after_failure`]), with its journal entry, in one transaction
+    /// (several server processes share the count). Returns the new state and whether the
+    /// owner must be told now (then marked told); `None` for an unknown login, which is
+    /// journaled all the same.
+    async fn record_login_failure(
         &self,
         login: &str,
-        lock_after: i64,
-        locked_until: DateTime<Utc>,
+        at: DateTime<Utc>,
         audit: &JournalEvent,
-    ) -> Result<(i64, Option<DateTime<Utc>>), StoreError>;
-    /// Clears the failures and the lock after a successful login.
+    ) -> Result<Option<(AccountThrottle, bool)>, StoreError>;
+    /// Clears the failures (and the throttle) after a successful login.
     async fn login_succeeded(&self, login: &str, audit: &JournalEvent) -> Result<(), StoreError>;
     /// Replaces the password hash.
     async fn set_password(
@@ -200,6 +205,47 @@ pub trait Store: crate::Outbox + crate::Employers + Send + Sync + std::fmt::Debu
         login: &str,
         code_hash: &str,
         at: DateTime<Utc>,
+    ) -> Result<bool, StoreError>;
+
+    /// Remembers a browser where `login` logged in (the SHA-256 of its device token).
+    async fn add_login_device(
+        &self,
+        login: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Whether a device token was given to a browser where `login` logged in.
+    async fn login_device_known(&self, login: &str, token_hash: &str) -> Result<bool, StoreError>;
+    /// Forgets a device token (after a failure made with it: a stolen one gives one guess).
+    async fn forget_login_device(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// The accounts whose e-mail address is `email` (compared without case).
+    async fn accounts_by_email(&self, email: &str) -> Result<Vec<Account>, StoreError>;
+    /// Stores a forgotten-password link of an account (the SHA-256 of its token), with its
+    /// journal entry.
+    async fn add_password_reset(
+        &self,
+        login: &str,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        audit: &JournalEvent,
+    ) -> Result<(), StoreError>;
+    /// The account of a forgotten-password link still usable at `at` (unused, not expired).
+    async fn password_reset(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Account>, StoreError>;
+    /// Uses a link once, in one transaction: marks it (and the account's other links) used,
+    /// sets the password, ends every session of the account, clears its login throttle, and
+    /// journals `audit`. False (nothing done) if the link is unknown, used or expired at `at`.
+    async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        at: DateTime<Utc>,
+        password_hash: &str,
+        audit: &JournalEvent,
     ) -> Result<bool, StoreError>;
 
     /// Opens a session.

@@ -224,6 +224,7 @@ macro_rules! conformance_tests {
             designations_can_be_ended,
             import_ids_are_reserved_ahead_of_writes,
             transmissions_are_found_by_their_file,
+            login_throttle_and_password_resets,
         );
     };
 }

@@ -91,6 +91,26 @@ pub struct ServeArgs {
     /// issuer_url, client_id, client_secret, redirect_url, scopes}).
     #[arg(long, env = "SISERI_OIDC_CONFIG")]
     pub oidc_config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// Options of the HTTP server shared by `serve` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct WebArgs {
+    /// Bloc d'adresses d'un mandataire inverse (reverse proxy) dont les en-têtes
+    /// X-Forwarded-For et X-Forwarded-Proto sont crus (répétable ; 10.0.0.0/8, ::1/128…).
+    #[arg(
+        long = "trusted-proxy",
+        value_name = "CIDR",
+        env = "SISERI_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<siseri_server::client::Cidr>,
+    /// Adresse publique du registre, pour les liens des courriels (par défaut : l'adresse
+    /// d'écoute, en http).
+    #[arg(long, value_name = "URL", env = "SISERI_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// Options of `demo`.
@@ -105,6 +125,8 @@ pub struct DemoArgs {
     /// Fichier JSON des fédérations d'identité OpenID Connect.
     #[arg(long, env = "SISERI_OIDC_CONFIG")]
     pub oidc_config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub web: WebArgs,
 }
 
 /// Today's date, fixed by `SISERI_TODAY=AAAA-MM-JJ` (a testing aid) or the system's.
@@ -132,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 store,
                 clock,
                 args.oidc_config.as_deref(),
+                &args.web,
                 None,
             )
             .await

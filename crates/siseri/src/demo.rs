@@ -55,6 +55,7 @@ pub async fn run(database: Option<&str>, args: &DemoArgs, clock: Clock) -> Resul
         store,
         clock,
         args.oidc_config.as_deref(),
+        &args.web,
         Some(logins),
     )
     .await

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use siseri_domain::Clock;
 use siseri_server::AppState;
+use siseri_server::client::TrustedProxies;
 use siseri_server::federation::Federations;
 use siseri_server::oidc::{OidcClient, OidcConfig};
 use siseri_storage::Store;
@@ -46,11 +47,13 @@ pub async fn serve(
     store: Arc<dyn Store>,
     clock: Clock,
     oidc_config: Option<&std::path::Path>,
+    web: &crate::cli::WebArgs,
     banner: Option<String>,
 ) -> Result<(), CliError> {
     let federations = federations(oidc_config).await?;
     let notify = siseri_notify::NotifyConfig::from_env()
         .map_err(|e| CliError::Refused(format!("notifications : {e}")))?;
+    let smtp = notify.smtp.clone();
     start_notifications(store.clone(), notify);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -64,13 +67,17 @@ pub async fn serve(
         println!("{b}");
     }
     tracing::info!(%addr, "listening");
-    siseri_server::serve(
-        listener,
-        AppState::new(store, clock).with_federations(federations),
-        shutdown_signal(),
-    )
-    .await
-    .map_err(|e| CliError::Internal(e.to_string()))?;
+    let public_url = web
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = AppState::new(store, clock)
+        .with_federations(federations)
+        .with_trusted_proxies(TrustedProxies::new(web.trusted_proxies.clone()))
+        .with_mail(smtp, &public_url);
+    siseri_server::serve(listener, state, shutdown_signal())
+        .await
+        .map_err(|e| CliError::Internal(e.to_string()))?;
     tracing::info!("stopped");
     Ok(())
 }

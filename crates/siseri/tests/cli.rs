@@ -635,7 +635,7 @@ async fn demo_serves_home_and_openapi_then_stops_gracefully() {
         .to_string();
     let state = store.login_state("mdt").await.unwrap().unwrap();
     assert_eq!(state.totp_secret.as_deref(), Some(secret.as_str()));
-    assert_eq!(banner.matches("second facteur (TOTP)").count(), 5);
+    assert_eq!(banner.matches("second facteur (TOTP)").count(), 6);
     assert_eq!(store.worker_count().await.unwrap(), 200);
     let _ = std::fs::remove_dir_all(&dir);
 }

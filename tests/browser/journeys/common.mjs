@@ -23,6 +23,18 @@ export default async function common({ newPage, loginAs, logout, checkPage }) {
   await page.getByRole('heading', { level: 1, name: 'Connexion' }).waitFor();
   await checkPage(page, 'connexion');
 
+  // A forgotten password: the same answer whatever was typed (issue 12).
+  await Promise.all([
+    page.waitForURL('**/mot-de-passe-oublie'),
+    page.getByRole('link', { name: 'Mot de passe oublié ?' }).click(),
+  ]);
+  await page.getByRole('heading', { level: 1, name: 'Mot de passe oublié' }).waitFor();
+  await checkPage(page, 'mot-de-passe-oublie');
+  await page.getByLabel(/Identifiant ou adresse électronique/).fill('personne');
+  await page.getByRole('button', { name: 'Recevoir un lien' }).click();
+  await page.getByText(/Si un compte correspond/).waitFor();
+  await page.goto('/connexion');
+
   // Password, then the TOTP code; ends on the account page.
   await loginAs(page, 'admin');
   await page.getByText('Identifiant : admin').waitFor();

@@ -264,12 +264,8 @@ async fn choose_establishment(
         Err(_) => set_cookie(&mut headers, ESTABLISHMENT_COOKIE, "", Some(0), "Lax"),
     }
     // Only a path of this site: never an open redirect.
-    let back = if form.retour.starts_with('/') && !form.retour.starts_with("//") {
-        form.retour
-    } else {
-        "/".to_string()
-    };
-    (headers, Redirect::to(&back)).into_response()
+    let back = crate::redirect::local_or(&form.retour, "/");
+    (headers, Redirect::to(back)).into_response()
 }
 
 #[derive(Template, WebTemplate)]

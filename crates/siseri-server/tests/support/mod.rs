@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod smtp;
 pub mod web;
 
 use std::io::{BufRead, BufReader, Read};

@@ -33,15 +33,29 @@ pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
 
 /// Serves the pages and the API of `db` on a free port of 127.0.0.1.
 pub async fn serve(db: &TestDb, clock: Clock) -> SocketAddr {
+    serve_state(AppState::new(db.store.clone(), clock)).await
+}
+
+/// Serves `state` on a free port of 127.0.0.1.
+pub async fn serve_state(state: AppState) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = AppState::new(db.store.clone(), clock);
     tokio::spawn(siseri_server::serve(
         listener,
         state,
         std::future::pending(),
     ));
     addr
+}
+
+/// A client that follows no redirect, connecting from `local` (any 127.x.y.z works on the
+/// loopback: a second client address for the throttle's tests).
+pub fn client_from(local: std::net::IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(Policy::none())
+        .local_address(local)
+        .build()
+        .unwrap()
 }
 
 /// The anti-forgery token of a page's form.
@@ -89,6 +103,8 @@ pub struct Env {
     pub base: String,
     pub http: reqwest::Client,
     pub db: TestDb,
+    /// The server's instants (the login throttle's clock), to move forward.
+    pub instants: siseri_server::Instants,
 }
 
 impl Env {
@@ -98,7 +114,18 @@ impl Env {
     }
 
     pub async fn start_at(db: TestDb, clock: Clock) -> Env {
-        let addr = serve(&db, clock).await;
+        Env::start_with(db, clock, |s| s).await
+    }
+
+    /// Starts the server of `db` with its state changed by `configure`.
+    pub async fn start_with(
+        db: TestDb,
+        clock: Clock,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Env {
+        let state = configure(AppState::new(db.store.clone(), clock));
+        let instants = state.instants.clone();
+        let addr = serve_state(state).await;
         Env {
             base: format!("http://{addr}"),
             http: reqwest::Client::builder()
@@ -106,6 +133,7 @@ impl Env {
                 .build()
                 .unwrap(),
             db,
+            instants,
         }
     }
 
@@ -155,6 +183,8 @@ impl From<Page> for (StatusCode, String, String) {
 pub struct Browser<'a, A = Page> {
     pub env: &'a Env,
     pub cookies: BTreeMap<String, String>,
+    /// The client it sends with (its address).
+    pub http: reqwest::Client,
     answers: PhantomData<A>,
 }
 
@@ -163,8 +193,15 @@ impl<'a, A: From<Page>> Browser<'a, A> {
         Browser {
             env,
             cookies: BTreeMap::new(),
+            http: env.http.clone(),
             answers: PhantomData,
         }
+    }
+
+    /// The same browser connecting from `local` (see [`client_from`]).
+    pub fn connecting_from(mut self, local: std::net::IpAddr) -> Self {
+        self.http = client_from(local);
+        self
     }
 
     /// The `Cookie` header of the next request.
@@ -218,7 +255,7 @@ impl<'a, A: From<Page>> Browser<'a, A> {
     }
 
     async fn page_of(&mut self, path: &str) -> Page {
-        let request = self.env.http.get(format!("{}{path}", self.env.base));
+        let request = self.http.get(format!("{}{path}", self.env.base));
         self.page(request).await
     }
 
@@ -228,7 +265,6 @@ impl<'a, A: From<Page>> Browser<'a, A> {
 
     pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> A {
         let request = self
-            .env
             .http
             .post(format!("{}{path}", self.env.base))
             .form(form);
@@ -278,6 +314,7 @@ impl<'a, A: From<Page>> Browser<'a, A> {
         Browser {
             env,
             cookies: b.cookies,
+            http: b.http,
             answers: PhantomData,
         }
     }

@@ -844,7 +844,7 @@ pub async fn journal_head_tampering_is_detected(db: &TestDb) {
     assert_eq!(first_broken(db).await, 4);
 }
 
-/// Lockout counting, second-factor replay protection, recovery codes, sessions.
+/// Second-factor replay protection, recovery codes, sessions.
 pub async fn logins_sessions_and_second_factor(db: &TestDb) {
     ok(db
         .store
@@ -854,31 +854,11 @@ pub async fn logins_sessions_and_second_factor(db: &TestDb) {
             &audit(),
         )
         .await);
-    let until = now() + chrono::Duration::minutes(15);
-    for expected in 1..=4 {
-        assert_eq!(
-            ok(db.store.login_failed("admin", 5, until, &audit()).await),
-            (expected, None)
-        );
-    }
-    assert_eq!(
-        ok(db.store.login_failed("admin", 5, until, &audit()).await),
-        (5, Some(until))
-    );
     let state = ok(db.store.login_state("admin").await).unwrap_or_else(|| panic!("state"));
-    assert_eq!((state.failed_logins, state.locked_until), (0, Some(until)));
     assert_eq!(state.password_hash.as_deref(), Some("$argon2id$x"));
     ok(db.store.login_succeeded("admin", &audit()).await);
     let state = ok(db.store.login_state("admin").await).unwrap_or_else(|| panic!("state"));
-    assert_eq!(
-        (state.failed_logins, state.locked_until, state.totp_secret),
-        (0, None, None)
-    );
-    // Unknown logins are journaled too, and change nothing.
-    assert_eq!(
-        ok(db.store.login_failed("ghost", 5, until, &audit()).await),
-        (0, None)
-    );
+    assert_eq!(state.totp_secret, None);
 
     ok(db
         .store
@@ -942,6 +922,140 @@ pub async fn logins_sessions_and_second_factor(db: &TestDb) {
 
 /// Tokens are listed and revoked by their owner only; federated identities link once;
 /// enrolment codes work once; delegations, grants and accreditations are kept.
+/// The per-account login throttle (shared by every server process) and forgotten-password
+/// links: single use, expiry, and what using one does.
+pub async fn login_throttle_and_password_resets(db: &TestDb) {
+    let mut doctor = NewAccount::new("dr.x", Role::Mdt);
+    doctor.rpps = Some(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));
+    doctor.email = Some("Dr.X@Example.org".into());
+    ok(db
+        .store
+        .add_account(&doctor, Some("$argon2id$x"), &audit())
+        .await);
+    let minute = |m: i64| now() + chrono::Duration::minutes(m);
+    assert_eq!(ok(db.store.login_throttle("dr.x").await), None);
+    for m in 0..4 {
+        let (t, tell) = ok(db
+            .store
+            .record_login_failure("dr.x", minute(m), &audit())
+            .await)
+        .unwrap_or_else(|| panic!("known account"));
+        assert_eq!((t.failures, t.next_attempt_at, tell), (m + 1, None, false));
+    }
+    let (t, tell) = ok(db
+        .store
+        .record_login_failure("dr.x", minute(4), &audit())
+        .await)
+    .unwrap_or_else(|| panic!("known account"));
+    assert_eq!(
+        (t.failures, t.next_attempt_at, tell),
+        (5, Some(minute(5)), true)
+    );
+    let stored = ok(db.store.login_throttle("dr.x").await).unwrap_or_else(|| panic!("stored"));
+    assert_eq!(stored, t);
+    assert_eq!(stored.notified_at, Some(minute(4)));
+    // The owner is told once, not at every further failure.
+    let (t, tell) = ok(db
+        .store
+        .record_login_failure("dr.x", minute(5), &audit())
+        .await)
+    .unwrap_or_else(|| panic!("known account"));
+    assert_eq!(
+        (t.failures, t.next_attempt_at, tell),
+        (6, Some(minute(7)), false)
+    );
+    // Unknown logins are journaled, and counted nowhere.
+    let before = ok(db.store.journal_page(0, 1000).await).len();
+    assert_eq!(
+        ok(db
+            .store
+            .record_login_failure("ghost", minute(5), &audit())
+            .await),
+        None
+    );
+    assert_eq!(ok(db.store.journal_page(0, 1000).await).len(), before + 1);
+    ok(db.store.login_succeeded("dr.x", &audit()).await);
+    assert_eq!(ok(db.store.login_throttle("dr.x").await), None);
+
+    // Devices where an account logged in.
+    assert!(!ok(db.store.login_device_known("dr.x", "d1").await));
+    ok(db.store.add_login_device("dr.x", "d1", minute(6)).await);
+    ok(db.store.add_login_device("dr.x", "d1", minute(7)).await);
+    ok(db.store.add_login_device("ghost", "d2", minute(7)).await);
+    assert!(ok(db.store.login_device_known("dr.x", "d1").await));
+    assert!(!ok(db.store.login_device_known("ghost", "d2").await));
+    assert!(
+        !ok(db.store.login_device_known("admin", "d1").await),
+        "another account's"
+    );
+    ok(db.store.forget_login_device("d1").await);
+    assert!(!ok(db.store.login_device_known("dr.x", "d1").await));
+
+    // Links, found by e-mail without case.
+    let found = ok(db.store.accounts_by_email("dr.x@example.ORG").await);
+    assert_eq!(
+        found
+            .iter()
+            .map(|a| a.spec.login.as_str())
+            .collect::<Vec<_>>(),
+        ["dr.x"]
+    );
+    assert!(ok(db.store.accounts_by_email("nobody@example.org").await).is_empty());
+    ok(db
+        .store
+        .add_password_reset("dr.x", "old", minute(0), minute(30), &audit())
+        .await);
+    ok(db
+        .store
+        .add_password_reset("dr.x", "new", minute(1), minute(31), &audit())
+        .await);
+    ok(db
+        .store
+        .create_session("s1", "dr.x", minute(2), true, "c")
+        .await);
+    ok(db
+        .store
+        .record_login_failure("dr.x", minute(2), &audit())
+        .await);
+    assert_eq!(
+        ok(db.store.password_reset("unknown", minute(2)).await),
+        None
+    );
+    assert_eq!(
+        ok(db.store.password_reset("old", minute(30)).await),
+        None,
+        "expired"
+    );
+    assert!(!ok(db
+        .store
+        .use_password_reset("old", minute(30), "$argon2id$late", &audit())
+        .await));
+    let account = ok(db.store.password_reset("new", minute(2)).await);
+    assert_eq!(account.map(|a| a.spec.login), Some("dr.x".to_string()));
+    let before = ok(db.store.journal_page(0, 1000).await).len();
+    assert!(ok(db
+        .store
+        .use_password_reset("new", minute(3), "$argon2id$y", &audit())
+        .await));
+    assert_eq!(ok(db.store.journal_page(0, 1000).await).len(), before + 1);
+    assert_eq!(
+        ok(db.store.password_hash("dr.x").await).as_deref(),
+        Some("$argon2id$y")
+    );
+    assert_eq!(ok(db.store.session("s1").await), None, "sessions ended");
+    assert_eq!(ok(db.store.login_throttle("dr.x").await), None);
+    // Single use, and the older link died with it.
+    assert!(!ok(db
+        .store
+        .use_password_reset("new", minute(4), "$argon2id$z", &audit())
+        .await));
+    assert_eq!(ok(db.store.password_reset("old", minute(4)).await), None);
+    assert_eq!(
+        ok(db.store.password_hash("dr.x").await).as_deref(),
+        Some("$argon2id$y")
+    );
+}
+
 pub async fn tokens_identities_delegations_and_grants(db: &TestDb) {
     let mut mdt = NewAccount::new("dr.b", Role::Mdt);
     mdt.rpps = Some(Rpps::parse("10000000009").unwrap_or_else(|e| panic!("{e}")));

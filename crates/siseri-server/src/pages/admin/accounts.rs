@@ -143,12 +143,13 @@ async fn row(
         };
     }
     let mut states = Vec::new();
-    let now = Utc::now();
+    let now = state.instants.now();
     if let Some(l) = state.store.login_state(&s.login).await? {
-        if let Some(until) = l.locked_until.filter(|u| *u > now) {
+        let slowed = state.store.login_throttle(&s.login).await?;
+        if let Some(until) = slowed.and_then(|t| t.next_attempt_at).filter(|u| *u > now) {
             states.push((
                 "fr-badge--error",
-                format!("Verrouillé jusqu’au {}", format::date_time(until)),
+                format!("Connexions ralenties jusqu’au {}", format::date_time(until)),
             ));
         }
         if l.totp_secret.is_some() {
