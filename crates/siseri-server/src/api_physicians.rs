@@ -237,7 +237,7 @@ async fn add_result(
     )
     .await
     .map_err(write_error)?;
-    crate::notifications::sweep_now(state.store.as_ref()).await;
+    crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
     Ok(Json(Created {
         id,
         reference: Some(reference),
@@ -292,7 +292,7 @@ async fn add_version(
         physician::add_version(state.store.as_ref(), &sender, id, &v, state.clock.today())
             .await
             .map_err(write_error)?;
-    crate::notifications::sweep_now(state.store.as_ref()).await;
+    crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
     Ok(Json(VersionCreated { id, version }))
 }
 
@@ -337,7 +337,7 @@ async fn declare_pregnancy(
     )
     .await
     .map_err(write_error)?;
-    crate::notifications::sweep_now(state.store.as_ref()).await;
+    crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
     Ok(Json(Created {
         id,
         reference: None,
@@ -385,7 +385,7 @@ async fn end_pregnancy(
     )
     .await
     .map_err(write_error)?;
-    crate::notifications::sweep_now(state.store.as_ref()).await;
+    crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
     Ok(Json(PregnancyEnded {
         id,
         date_fin: b.date_fin,

@@ -14,10 +14,16 @@ use siseri_notify::{AlertNotice, EstablishmentRef, Recipient, RecipientKind, Wor
 use siseri_storage::{AlertRow, Store, StoreError};
 
 /// Queues the notices of every alert; returns how many messages were newly queued.
-pub async fn sweep(store: &dyn Store, ministry: Option<&str>) -> Result<usize, StoreError> {
+///
+/// `public_url`: the registry's address that e-mails link to (empty: the path alone).
+pub async fn sweep(
+    store: &dyn Store,
+    ministry: Option<&str>,
+    public_url: &str,
+) -> Result<usize, StoreError> {
     let mut queued = 0;
     for alert in store.all_alerts().await? {
-        queued += notify(store, &alert, ministry).await?;
+        queued += notify(store, &alert, ministry, public_url).await?;
     }
     Ok(queued)
 }
@@ -31,6 +37,7 @@ async fn notify(
     store: &dyn Store,
     alert: &AlertRow,
     ministry: Option<&str>,
+    public_url: &str,
 ) -> Result<usize, StoreError> {
     let Some(kind) = LimitKind::parse(&alert.kind) else {
         return Ok(0);
@@ -122,7 +129,7 @@ async fn notify(
         sector_label: sector_label(&sector_code),
         sector_code,
         establishment,
-        public_url: std::env::var("SISERI_PUBLIC_URL").unwrap_or_default(),
+        public_url: public_url.to_owned(),
     };
     let done = siseri_notify::enqueue(store.outbox(), &notice, &recipients, Utc::now()).await?;
     Ok(usize::try_from(done.notifications).unwrap_or(usize::MAX))
@@ -136,14 +143,20 @@ fn sector_label(code: &str) -> Option<String> {
 
 /// Runs the sweep now (after a write that may have raised alerts), with the ministry's
 /// address of the environment; a failure is logged, the minute's sweep will retry.
-pub async fn sweep_now(store: &dyn Store) {
+pub async fn sweep_now(store: &dyn Store, public_url: &str) {
     let ministry = std::env::var("SISERI_MINISTRY_EMAIL").ok();
     if let Err(e) = sweep(
         store,
         ministry.as_deref().map(str::trim).filter(|m| !m.is_empty()),
+        public_url,
     )
     .await
     {
         tracing::error!(error = %e, "file des notifications");
     }
+}
+
+/// The registry's public address for the command line (`SISERI_PUBLIC_URL`, or none).
+pub fn public_url_of_environment() -> String {
+    std::env::var("SISERI_PUBLIC_URL").unwrap_or_default()
 }

@@ -250,7 +250,7 @@ async fn send(
     }
     let report = result.map_err(import_error)?;
     if !dry_run {
-        crate::notifications::sweep_now(state.store.as_ref()).await;
+        crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
     }
     Ok((report_status(&report), Json(report)).into_response())
 }

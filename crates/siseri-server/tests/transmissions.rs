@@ -738,9 +738,13 @@ async fn physicians_write_through_the_api() {
         // The alert's notices: the physician with the dose (inbox: no address given), the
         // employer with the kind only, the ministry without identity; once each.
         for _ in 0..2 {
-            siseri_server::notifications::sweep(env.db.store.as_ref(), Some("dgt@travail.gouv.fr"))
-                .await
-                .unwrap();
+            siseri_server::notifications::sweep(
+                env.db.store.as_ref(),
+                Some("dgt@travail.gouv.fr"),
+                "",
+            )
+            .await
+            .unwrap();
         }
         let queued = env
             .db
@@ -980,7 +984,7 @@ async fn the_ministry_and_every_employer_of_the_company_are_told() {
         assert_eq!(status, StatusCode::OK, "{report}");
         assert_eq!(codes(&report, 2), ["RATTACHEMENT_ABSENT"], "{report}");
         assert_eq!(report["totals"]["accepted"], 2, "{report}");
-        siseri_server::notifications::sweep(env.db.store.as_ref(), Some("dgt@travail.gouv.fr"))
+        siseri_server::notifications::sweep(env.db.store.as_ref(), Some("dgt@travail.gouv.fr"), "")
             .await
             .unwrap();
         let alert_of = |nir: &'static str| {

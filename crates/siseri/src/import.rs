@@ -113,7 +113,11 @@ pub async fn run(store: &dyn Store, clock: Clock, args: &ImportArgs) -> Result<(
         ImportError::Io(e) => CliError::Refused(format!("{} : {e}", args.file.display())),
     })?;
     if report.transmission.is_some() {
-        siseri_server::notifications::sweep_now(store).await;
+        siseri_server::notifications::sweep_now(
+            store,
+            &siseri_server::notifications::public_url_of_environment(),
+        )
+        .await;
     }
     let mut out = std::io::stdout().lock();
     let written = match args.report {

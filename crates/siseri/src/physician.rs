@@ -208,7 +208,11 @@ pub async fn result(store: &dyn Store, clock: Clock, cmd: ResultCommand) -> Resu
             let (id, reference) = physician::add_result(store, &s, &nir, &entry, clock.today())
                 .await
                 .map_err(refused)?;
-            siseri_server::notifications::sweep_now(store).await;
+            siseri_server::notifications::sweep_now(
+                store,
+                &siseri_server::notifications::public_url_of_environment(),
+            )
+            .await;
             println!("Résultat {id} enregistré (référence {reference}).");
         }
         ResultCommand::Version(v) => {
@@ -223,7 +227,11 @@ pub async fn result(store: &dyn Store, clock: Clock, cmd: ResultCommand) -> Resu
             let n = physician::add_version(store, &s, v.id, &version, clock.today())
                 .await
                 .map_err(refused)?;
-            siseri_server::notifications::sweep_now(store).await;
+            siseri_server::notifications::sweep_now(
+                store,
+                &siseri_server::notifications::public_url_of_environment(),
+            )
+            .await;
             println!("Résultat {} : version {n} enregistrée.", v.id);
         }
     }
@@ -251,7 +259,11 @@ pub async fn pregnancy(
             )
             .await
             .map_err(refused)?;
-            siseri_server::notifications::sweep_now(store).await;
+            siseri_server::notifications::sweep_now(
+                store,
+                &siseri_server::notifications::public_url_of_environment(),
+            )
+            .await;
             println!("Grossesse {id} déclarée.");
         }
         PregnancyCommand::End(a) => {
@@ -266,7 +278,11 @@ pub async fn pregnancy(
             )
             .await
             .map_err(refused)?;
-            siseri_server::notifications::sweep_now(store).await;
+            siseri_server::notifications::sweep_now(
+                store,
+                &siseri_server::notifications::public_url_of_environment(),
+            )
+            .await;
             println!("Fin de la grossesse {} enregistrée.", a.id);
         }
     }

@@ -54,7 +54,6 @@ pub async fn serve(
     let notify = siseri_notify::NotifyConfig::from_env()
         .map_err(|e| CliError::Refused(format!("notifications : {e}")))?;
     let smtp = notify.smtp.clone();
-    start_notifications(store.clone(), notify);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| CliError::Refused(format!("écoute impossible sur {listen} : {e}")))?;
@@ -71,6 +70,7 @@ pub async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    start_notifications(store.clone(), notify, public_url.clone());
     let state = AppState::new(store, clock)
         .with_federations(federations)
         .with_trusted_proxies(TrustedProxies::new(web.trusted_proxies.clone()))
@@ -84,7 +84,11 @@ pub async fn serve(
 
 /// Queues the notices of alerts every minute (catching any alert whose notices were not
 /// queued yet) and, when SMTP is configured, delivers the outbox.
-fn start_notifications(store: Arc<dyn Store>, config: siseri_notify::NotifyConfig) {
+fn start_notifications(
+    store: Arc<dyn Store>,
+    config: siseri_notify::NotifyConfig,
+    public_url: String,
+) {
     let ministry = config.ministry_email.clone();
     let sweeper = store.clone();
     tokio::spawn(async move {
@@ -92,7 +96,13 @@ fn start_notifications(store: Arc<dyn Store>, config: siseri_notify::NotifyConfi
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match siseri_server::notifications::sweep(sweeper.as_ref(), ministry.as_deref()).await {
+            match siseri_server::notifications::sweep(
+                sweeper.as_ref(),
+                ministry.as_deref(),
+                &public_url,
+            )
+            .await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(queued = n, "notifications d'alertes mises en file"),
                 Err(e) => tracing::error!(error = %e, "file des notifications"),

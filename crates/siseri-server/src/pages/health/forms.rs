@@ -449,7 +449,7 @@ pub(super) async fn add_result(
         let sender = sender_info(store, &caller.0).await?;
         match physician::add_result(store, &sender, &nir, &entry, state.clock.today()).await {
             Ok(_) => {
-                crate::notifications::sweep_now(store).await;
+                crate::notifications::sweep_now(store, &state.public_url).await;
                 return Ok(
                     Redirect::to(&format!("/travailleurs/{nir}?ok=resultat")).into_response()
                 );
@@ -594,7 +594,7 @@ pub(super) async fn add_version(
         let sender = sender_info(store, &caller.0).await?;
         match physician::add_version(store, &sender, id, &v, state.clock.today()).await {
             Ok(_) => {
-                crate::notifications::sweep_now(store).await;
+                crate::notifications::sweep_now(store, &state.public_url).await;
                 return Ok(
                     Redirect::to(&format!("/travailleurs/{nir}?ok=version#resultat-{id}"))
                         .into_response(),
@@ -815,7 +815,7 @@ pub(super) async fn pregnancy(
         };
         match done {
             Ok(ok) => {
-                crate::notifications::sweep_now(store).await;
+                crate::notifications::sweep_now(store, &state.public_url).await;
                 return Ok(Redirect::to(&format!("/travailleurs/{nir}?ok={ok}")).into_response());
             }
             Err(WriteError::Unprocessable(m)) => {

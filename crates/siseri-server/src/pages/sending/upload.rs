@@ -189,7 +189,7 @@ async fn send(
             // Off the list of imports in progress once stored (or failed), as the API does.
             drop(registered);
             if result.is_ok() {
-                crate::notifications::sweep_now(state.store.as_ref()).await;
+                crate::notifications::sweep_now(state.store.as_ref(), &state.public_url).await;
             }
             drop(file);
             result
