@@ -630,7 +630,7 @@ pub async fn transmissions_are_found_by_their_file(db: &TestDb) {
         ),
         head(None, "seul", TransmissionFormat::Workers),
     ] {
-        let mut b = WriteBatch::new(&t.login.clone(), now());
+        let mut b = WriteBatch::new(t.login.clone(), now());
         b.transmission = Some(t);
         ids.push(ok(db.store.commit(&b).await).transmission_id);
     }
