@@ -43,9 +43,9 @@ psql -q -U postgres -h 127.0.0.1 -c "CREATE DATABASE $db" postgres
 # The registry: one establishment, an employer, a laboratory, an administrator who reads.
 export SISERI_DATABASE_URL=$tcp
 $bin admin establishment add --siret 73282932000074 --name "CHU de référence" >/dev/null
-$bin admin account add --login rh --role EMPLOYEUR --siren 732829320 --password 'mot-de-passe-rh-2026' >/dev/null
-$bin admin account add --login labo --role ORGANISME --siren 443061841 --natures EXTERNE --password 'mot-de-passe-labo-2026' >/dev/null
-$bin admin account add --login lecteur --role ADMIN --password 'mot-de-passe-lecteur-2026' >/dev/null
+$bin admin account add --login employeur --role EMPLOYEUR --siren 732829320 --password 'Vx9-Kp2m-Tr7w-Qz4' >/dev/null
+$bin admin account add --login labo --role ORGANISME --siren 443061841 --natures EXTERNE --password 'Hd3-Lw8c-Zn5y-Pf6' >/dev/null
+$bin admin account add --login lecteur --role ADMIN --password 'Mq7-Bx4t-Rj9v-Cs2e' >/dev/null
 token=$($bin admin token --login lecteur | tail -n 1 | awk '{print $NF}')
 
 python3 - "$work" "$workers" "$months" <<'EOF'
@@ -53,6 +53,13 @@ import sys, calendar
 out, n, months = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def key(nir):
     return "%02d" % (97 - int(nir) % 97)
+def letters(i):
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
 nirs = []
 with open(f"{out}/travailleurs.csv", "w") as w, open(f"{out}/resultats.csv", "w") as r, open(f"{out}/nirs.txt", "w") as l:
     w.write("NIR;CLE;NOM;PRENOM;DATENAISSANCE;SEXE;SIRET;GROUPE;CLASSEMENT;AUTREEXPOSITION;caractereActivite;"
@@ -63,16 +70,19 @@ with open(f"{out}/travailleurs.csv", "w") as w, open(f"{out}/resultats.csv", "w"
         k = key(nir)
         born = "01/01/19%02d" % (70 + i % 30)
         l.write(nir + "\n")
-        w.write(f"{nir};{k};NOM{i};Prenom;{born};F;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2020\n")
+        w.write(f"{nir};{k};MARTIN {letters(i)};Prenom;{born};F;73282932000074;;A;;Civil;100000;101000;EXT;CDI;AS;1;01/01/2020\n")
         for m in range(months):
             y, mo = 2024 + m // 12, m % 12 + 1
             last = calendar.monthrange(y, mo)[1]
-            r.write(f"R-{i}-{m};{nir};{k};NOM{i};Prenom;{born};F;73282932000074;EXTERNE;HP10;;"
+            r.write(f"R-{i}-{m};{nir};{k};MARTIN {letters(i)};Prenom;{born};F;73282932000074;EXTERNE;HP10;;"
                     f"01/{mo:02d}/{y};{last:02d}/{mo:02d}/{y};MESURE;0,{(i + m) % 90 + 10:02d};;\n")
 EOF
 echo "bench: importing $workers workers and $((workers * months)) results…" >&2
-$bin import --as rh --format travailleurs "$work/travailleurs.csv" >/dev/null
-$bin import --as labo --format resultats "$work/resultats.csv" >/dev/null
+for sent in "employeur travailleurs" "labo resultats"; do
+  set -- $sent
+  $bin import --as "$1" --format "$2" "$work/$2.csv" |
+    python3 -c 'import json, sys; r = json.load(sys.stdin); print("bench:", r["format"], r["totals"], file=sys.stderr); sys.exit(r["totals"]["rejected"] > 0)'
+done
 psql -q -U postgres -h 127.0.0.1 -c "VACUUM ANALYZE" "$db"
 
 # wrk: each request reads the record of a random worker.
@@ -99,9 +109,13 @@ run() {
     sleep 0.1
   done
   # Warm-up, then the measured run.
-  wrk -t2 -c16 -d3s -s "$work/records.lua" "http://127.0.0.1:$port" >/dev/null
+  wrk -t2 -c16 -d10s -s "$work/records.lua" "http://127.0.0.1:$port" >/dev/null
   local line
   line=$(wrk -t2 -c16 -d"${duration}s" -s "$work/records.lua" "http://127.0.0.1:$port" | grep '^RESULT')
+  case "$line" in
+    *" 0 "[0-9]*) ;;
+    *) echo "bench: requests failed: $line" >&2 ;;
+  esac
   kill "$pid"; wait "$pid" 2>/dev/null || true
   # shellcheck disable=SC2086
   set -- $line
