@@ -307,13 +307,7 @@ async fn already_received(
     let mut report = Report::from_stored(&row.report, lines)
         .map_err(|e| StoreError::Corrupt(format!("rapport {} : {e}", row.id)))?;
     report.deja_recu = true;
-    let mut event = JournalEvent::new(
-        request.received_at,
-        &sender.account.spec.login,
-        "LECTURE",
-        "RAPPORT",
-    );
-    event.role = Some(sender.account.spec.role.code().to_owned());
+    let mut event = sender_event(sender, request, "LECTURE", "RAPPORT");
     event.detail = Some(format!(
         "transmission {} : le même fichier envoyé de nouveau, rien n'est enregistré",
         row.id
@@ -399,14 +393,20 @@ async fn notify_superseded(
     Ok(())
 }
 
-fn transmission_event(sender: &SenderInfo, request: &Request, report: &Report) -> JournalEvent {
+/// A journal entry of the sender's, at the reception instant.
+fn sender_event(sender: &SenderInfo, request: &Request, action: &str, kind: &str) -> JournalEvent {
     let mut event = JournalEvent::new(
         request.received_at,
         &sender.account.spec.login,
-        "ECRITURE",
-        "TRANSMISSION",
+        action,
+        kind,
     );
     event.role = Some(sender.account.spec.role.code().to_owned());
+    event
+}
+
+fn transmission_event(sender: &SenderInfo, request: &Request, report: &Report) -> JournalEvent {
+    let mut event = sender_event(sender, request, "ECRITURE", "TRANSMISSION");
     let t = &report.totals;
     event.detail = Some(format!(
         "transmission {} {} : {} lignes, {} acceptées, {} doublons, {} en attente, {} rejetées",
