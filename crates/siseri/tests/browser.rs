@@ -8,12 +8,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+
+use support::{Server, siseri, tail};
 
 /// One test per journey file: `journey!(worker);` runs `journeys/worker.mjs`.
 macro_rules! journey {
@@ -53,18 +54,6 @@ fn every_journey_file_has_a_test() {
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn siseri() -> Command {
-    // The same environment as the other tests of the binary: the demo and the server
-    // use the real clock, and nothing from the caller's shell leaks in.
-    let mut c = Command::new(env!("CARGO_BIN_EXE_siseri"));
-    c.env_remove("SISERI_DATABASE_URL")
-        .env_remove("SISERI_TODAY")
-        .env_remove("SISERI_PASSWORD")
-        .env_remove("SISERI_OIDC_CONFIG")
-        .env_remove("SISERI_SMTP_HOST");
-    c
 }
 
 const FIX: &str = "run scripts/test.sh (it installs them), or: \
@@ -136,82 +125,6 @@ fn copy_database(from: &Path, to: &Path) {
     }
 }
 
-/// `siseri serve` on a free port; killed when dropped, even when the journey panicked.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(db: &Path, log: PathBuf) -> Server {
-        let mut child = siseri()
-            .arg("--database")
-            .arg(format!("sqlite:{}", db.display()))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        // The server prints its URL once bound (port 0: the system picks a free one).
-        let base = loop {
-            let Some(line) = lines.next() else {
-                let _ = child.kill();
-                panic!(
-                    "siseri serve exited before printing its URL:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            };
-            if let Some(rest) = line.unwrap().strip_prefix("SISERI écoute sur ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let server = Server { child, base, log };
-        server.wait_healthy();
-        server
-    }
-
-    fn wait_healthy(&self) {
-        let address = self.base.trim_start_matches("http://").to_string();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while Instant::now() < deadline {
-            if healthz(&address).is_some_and(|r| r.starts_with("HTTP/1.1 200")) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("{}/healthz did not answer 200 within 30 s", self.base);
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// GET /healthz with a bare HTTP/1.1 request (the test stays synchronous).
-fn healthz(address: &str) -> Option<String> {
-    let mut s = TcpStream::connect(address).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "GET /healthz HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
-    Some(answer)
-}
-
 fn run_journey(name: &str) {
     // One Chromium at a time: it is heavy on a 2-core machine. A journey that failed
     // poisons the lock; the next ones still run.
@@ -241,12 +154,4 @@ fn run_journey(name: &str) {
         tail(&server.log(), 4000)
     );
     print!("{stdout}");
-}
-
-fn tail(text: &str, bytes: usize) -> &str {
-    let mut start = text.len().saturating_sub(bytes);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
 }

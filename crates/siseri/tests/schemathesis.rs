@@ -10,11 +10,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use support::{Server, get, siseri, tail};
 
 /// The roles whose tokens fuzz the API.
 const ROLES: [&str; 3] = ["mdt", "employeur", "admin"];
@@ -24,16 +26,6 @@ const CHECKS: &str = "not_a_server_error,response_schema_conformance,status_code
 
 const FIX: &str =
     "run scripts/test.sh (it installs it), or: python3 -m pip install schemathesis==4.32.5";
-
-fn siseri() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_siseri"));
-    c.env_remove("SISERI_DATABASE_URL")
-        .env_remove("SISERI_TODAY")
-        .env_remove("SISERI_PASSWORD")
-        .env_remove("SISERI_OIDC_CONFIG")
-        .env_remove("SISERI_SMTP_HOST");
-    c
-}
 
 /// `python3 -m schemathesis.cli` (a module, so that no console-script shim is needed).
 fn schemathesis() -> Command {
@@ -59,84 +51,6 @@ fn check_prerequisites() {
         ),
         Err(e) => panic!("no python3 to run Schemathesis ({e}): {FIX}"),
     }
-}
-
-/// `siseri serve` on a free port; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(db: &Path, log: PathBuf) -> Server {
-        let mut child = siseri()
-            .arg("--database")
-            .arg(format!("sqlite:{}", db.display()))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let base = loop {
-            let Some(line) = lines.next() else {
-                let _ = child.kill();
-                panic!(
-                    "siseri serve exited before printing its URL:\n{}",
-                    std::fs::read_to_string(&log).unwrap_or_default()
-                );
-            };
-            if let Some(rest) = line.unwrap().strip_prefix("SISERI écoute sur ") {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        let server = Server { child, base, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while get(&server.base, "/healthz", None).0 != 200 {
-            assert!(
-                Instant::now() < deadline,
-                "{}/healthz did not answer 200",
-                server.base
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        server
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A bare HTTP/1.1 GET: the status (0 when unreachable).
-fn get(base: &str, path: &str, token: Option<&str>) -> (u16, String) {
-    let address = base.trim_start_matches("http://");
-    let Ok(mut s) = TcpStream::connect(address) else {
-        return (0, String::new());
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-    if write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n"
-    )
-    .is_err()
-    {
-        return (0, String::new());
-    }
-    let mut answer = String::new();
-    let _ = s.read_to_string(&mut answer);
-    let status = answer
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
 }
 
 fn token(db: &Path, login: &str) -> String {
@@ -219,17 +133,6 @@ fn the_api_conforms_to_its_openapi_document() {
         failed.is_empty(),
         "Schemathesis found failures:\n{}\n--- server log (last 4000 bytes)\n{}",
         failed.join("\n"),
-        tail(
-            &std::fs::read_to_string(&server.log).unwrap_or_default(),
-            4000
-        )
+        tail(&server.log(), 4000)
     );
-}
-
-fn tail(text: &str, bytes: usize) -> &str {
-    let mut start = text.len().saturating_sub(bytes);
-    while !text.is_char_boundary(start) {
-        start += 1;
-    }
-    &text[start..]
 }
